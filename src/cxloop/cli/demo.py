@@ -1,0 +1,100 @@
+"""`cxloop demo`: build, ingest and analyse a simulated company, print the summary, return."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..demo import SIZES, build_demo, summarise
+from . import app
+from .common import WorkspaceOption, console, fail, handle_errors
+
+
+@app.command()
+@handle_errors
+def demo(
+    workspace: WorkspaceOption = None,
+    size: Annotated[str, typer.Option(help="small (tests), medium (default) or large.")] = "medium",
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 7,
+    force: Annotated[bool, typer.Option(help="Replace an existing workspace there.")] = False,
+) -> None:
+    """Build a demo workspace from the built-in simulator, analyse it and print a summary.
+
+    The planted truths the analytics must recover are written to truth.json.
+
+    Example: cxloop demo --workspace ./demo --size small --seed 7
+    """
+    if size not in SIZES:
+        raise fail(f"--size {size!r}: choose from {', '.join(SIZES)}")
+    path = workspace or Path("demo")
+    started = time.perf_counter()
+    with Progress(
+        TextColumn("{task.description:<40}"), BarColumn(), TimeElapsedColumn(),
+        console=console, transient=True, disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task("simulate", total=1.0)
+
+        def progress(step: str, fraction: float) -> None:
+            bar.update(task, description=step[:40], completed=fraction)
+
+        result = build_demo(path, size=size, seed=seed, force=force, progress=progress)
+    ws = result.workspace
+    loaded = Table(title=f"Loaded into {ws.path}", header_style="bold")
+    for c in ("entity", "read", "accepted", "quarantined", "duplicates", "conflicts"):
+        loaded.add_column(c, justify="right" if c != "entity" else "left")
+    for entity, r in result.ingests.items():
+        loaded.add_row(entity, *(f"{v:,}" for v in (r.read, r.accepted, r.quarantined,
+                                                     r.duplicates, r.conflicts)))
+    console.print(loaded)
+    print_summary(summarise(ws))
+    console.print(
+        f"\nDone in {time.perf_counter() - started:.1f} s. Planted truths: {ws.path / 'truth.json'}\n"
+        f"Explore: cxloop metrics --by team --workspace {ws.path}   "
+        f"cxloop kpis --by channel --workspace {ws.path}"
+    )
+    ws.close()
+
+
+def _pm(value: float | None, margin: float | None, unit: str = "", digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    text = f"{value:.{digits}f}{unit}"
+    return f"{text} ± {margin:.{digits}f}" if margin is not None else text
+
+
+def print_summary(s: dict) -> None:
+    """Print the headline analysis in words a team leader can repeat."""
+    w = s["window"]
+    o = s["overall"]
+    console.print(f"\n[bold]Customers, {w['since']} to {w['until']}[/]")
+    if o:
+        console.print(
+            f"  NPS {_pm(o['nps'], o['nps_margin'])} (n={o['n']:,}); "
+            f"CSAT {_pm(o['csat'], o['csat_margin'], '%')}; CES {_pm(o['ces'], o['ces_margin'], digits=2)}"
+        )
+    for r in s["by_channel"]:
+        console.print(f"  {r['channel'] or 'unknown':<8} NPS {_pm(r['nps'], r['nps_margin'])} (n={r['n']:,})")
+    if s["top_teams"]:
+        console.print("[bold]Teams[/] (ranked only with enough responses; ± is the 95% margin)")
+        for label, rows in (("highest", s["top_teams"]), ("lowest", s["bottom_teams"])):
+            names = "; ".join(f"{r['team']} {_pm(r['nps'], r['nps_margin'])}" for r in rows)
+            console.print(f"  {label}: {names}")
+        if s["small_teams"]:
+            console.print(f"  {s['small_teams']} teams had too few responses to rank.")
+    k = s["kpis_overall"]
+    if k:
+        console.print("[bold]Contact centre[/]")
+        console.print(
+            f"  grade of service {_pm(k['grade_of_service'], k['grade_of_service_margin'], '%')}, "
+            f"ASA {_pm(k['asa'], k['asa_margin'], ' s')}, abandonment {_pm(k['abandonment'], k['abandonment_margin'], '%')}, "
+            f"AHT {_pm(k['aht'], k['aht_margin'], ' s')}, transfers {_pm(k['transfer_rate'], k['transfer_rate_margin'], '%')}, "
+            f"FCR {_pm(k['fcr'], k['fcr_margin'], '%')}"
+        )
+    e = s.get("enps")
+    if e and not e.get("suppressed"):
+        console.print(f"[bold]Employees[/]\n  eNPS {_pm(e['enps'], e['enps_margin'])} (n={e['n']:,})")

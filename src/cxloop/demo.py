@@ -1,0 +1,106 @@
+"""The demo workspace: simulate a company, ingest it like any customer's files, analyse it.
+
+``build_demo`` goes through the same public ingest path a user's files take, so the
+demo proves the pipeline end to end; ``summarise`` is the analysis printed at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import metrics
+from .errors import MissingData
+from .ingest import IngestResult, ingest_file
+from .simulate import Simulation, build
+from .workspace import Workspace
+
+#: Load order: the org first, so agent references are checked on everything after it.
+LOAD_ORDER = ("employees", "customers", "interactions", "responses", "pulses", "checkins")
+SIZES = ("small", "medium", "large")
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class DemoResult:
+    workspace: Workspace
+    simulation: Simulation
+    ingests: dict[str, IngestResult] = field(default_factory=dict)
+
+
+def build_demo(
+    path: str | Path,
+    size: str = "medium",
+    seed: int = 7,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> DemoResult:
+    """Create a workspace at ``path`` filled with simulated data (truth.json beside it)."""
+    path = Path(path)
+    ws = Workspace.init(path, name=f"Demo: Northwind Money ({size})", force=force)
+    source = path / "source"
+    if source.exists():
+        shutil.rmtree(source)
+    sim = build(source, size=size, seed=seed, progress=_step(progress, "simulate"))
+    shutil.copyfile(sim.truth_path, path / "truth.json")
+    result = DemoResult(ws, sim)
+    for entity in LOAD_ORDER:
+        result.ingests[entity] = ingest_file(
+            ws, entity, sim.files[entity], progress=_counted(progress, f"ingest {entity}")
+        )
+    return result
+
+
+def _step(progress: Progress | None, name: str) -> Progress | None:
+    if progress is None:
+        return None
+    return lambda step, fraction: progress(f"{name}: {step}", fraction)
+
+
+def _counted(progress: Progress | None, name: str):
+    """Adapt ingest's ``(stage, done, total)`` progress to ``(step, fraction)``."""
+    if progress is None:
+        return None
+    return lambda stage, done, total: progress(f"{name}: {stage}", done / total if total else 0.0)
+
+
+def summarise(ws: Workspace, months: int = 12) -> dict[str, Any]:
+    """The headline analysis of a workspace over the last ``months`` calendar months of data."""
+    until = _last_response_day(ws)
+    since = until.replace(day=1)
+    for _ in range(months - 1):
+        since = (since - dt.timedelta(days=1)).replace(day=1)
+    window = {"since": since, "until": until}
+    overall = metrics.survey_scores(ws, period=None, **window)
+    teams = [r for r in metrics.survey_scores(ws, by="team", **window) if r["rank"]]
+    teams.sort(key=lambda r: r["rank"])
+    out: dict[str, Any] = {
+        "window": {"since": since.isoformat(), "until": until.isoformat()},
+        "overall": overall[0] if overall else None,
+        "by_quarter": metrics.survey_scores(ws, period="quarter"),
+        "by_channel": metrics.survey_scores(ws, by="channel", **window),
+        "top_teams": teams[:3],
+        "bottom_teams": teams[-3:][::-1],
+        "small_teams": sum(
+            1 for r in metrics.survey_scores(ws, by="team", **window) if r["small_sample"]
+        ),
+        "kpis_by_channel": metrics.contact_centre_kpis(ws, by="channel", **window),
+        "kpis_overall": (metrics.contact_centre_kpis(ws, **window) or [None])[0],
+    }
+    try:
+        out["enps"] = (metrics.employee_nps(ws, by=None, period=None, **window) or [None])[0]
+    except MissingData:  # pulses are optional in a workspace
+        out["enps"] = None
+    return out
+
+
+def _last_response_day(ws: Workspace) -> dt.date:
+    t = ws.analytics.table("responses")
+    value = ws.analytics.con.to_pyarrow(t.responded_at.max()).as_py()
+    return (value or dt.datetime.now()).date()

@@ -1,0 +1,93 @@
+"""Every error cxloop raises on purpose, in one tree.
+
+The CLI and the web app turn these into one-line messages at the edge; anything
+else that escapes is a bug.
+
+    CxloopError
+    ├── WorkspaceError
+    │   ├── WorkspaceNotFound     no cxloop.toml where one was expected
+    │   └── WorkspaceExists       init over an existing workspace
+    ├── SettingsError             cxloop.toml is invalid
+    ├── InputError                an input file cannot be used at all
+    │   ├── InputUnreadable       missing, empty, undecodable or malformed file
+    │   └── MappingError          the mapping file is invalid or does not fit the input
+    ├── StoreError                an analytics or app store cannot be reached or used
+    │   ├── BackendUnsupported    the configured backend lacks a needed feature
+    │   ├── RecordConflict        someone else changed or created the same record first
+    │   └── RecordInvalid         a record the app store cannot accept (unknown role, ...)
+    └── AnalysisError             an analysis cannot be computed
+        ├── UnknownDimension      --by names no known dimension
+        └── MissingData           the data a metric needs was never loaded
+"""
+
+from __future__ import annotations
+
+
+class CxloopError(Exception):
+    """Root of every error cxloop raises on purpose."""
+
+
+class WorkspaceError(CxloopError):
+    """A workspace cannot be created or opened."""
+
+
+class WorkspaceNotFound(WorkspaceError):
+    """No cxloop.toml where a workspace was expected."""
+
+
+class WorkspaceExists(WorkspaceError):
+    """A workspace already exists where a new one was asked for."""
+
+
+class SettingsError(CxloopError):
+    """cxloop.toml (or an override) holds an invalid value."""
+
+
+class InputError(CxloopError):
+    """An input file cannot be used at all."""
+
+
+class InputUnreadable(InputError):
+    """An input file is missing, empty, undecodable or malformed.
+
+    The message always names the file and, where known, the line.
+    """
+
+    def __init__(self, path: str, message: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.line = line
+        self.reason = message
+        where = f"{self.path}: line {line}" if line else self.path
+        super().__init__(f"{where}: {message}")
+
+
+class MappingError(InputError):
+    """The mapping file is invalid or does not fit the input."""
+
+
+class StoreError(CxloopError):
+    """A store cannot be reached or used."""
+
+
+class BackendUnsupported(StoreError):
+    """The configured analytics backend lacks a feature cxloop needs."""
+
+
+class RecordConflict(StoreError):
+    """Someone else changed or created the same app-store record first; nothing was overwritten."""
+
+
+class RecordInvalid(StoreError):
+    """A record the app store cannot accept: an unknown role, an empty name, a value not JSON."""
+
+
+class AnalysisError(CxloopError):
+    """An analysis cannot be computed."""
+
+
+class UnknownDimension(AnalysisError):
+    """A grouping dimension that cxloop does not know."""
+
+
+class MissingData(AnalysisError):
+    """The data a metric needs has not been loaded."""

@@ -1,0 +1,215 @@
+"""Check and convert text columns to canonical types, a whole column at a time.
+
+For each field of the entity (``cxloop.model.Field``): trim, empty means missing,
+apply the mapping's value map, then convert to the field's type and check it —
+whole numbers, finite numbers, true/false, dates, the field's minimum/maximum and
+choices (case-folded, "Web Chat" is ``web_chat``) — then required values, the
+entity's "at least one of" rule and ``rating_<item>`` values in the entity's item
+range. Every failure is recorded in ``Problems`` with the row, the field and the
+value; the row is quarantined later. Free text is redacted here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..model import Entity, Field
+from . import timestamps
+from .columns import RATING_PREFIX
+from .mapping import Mapping
+from .problems import Problems
+from .redact import Redactor
+
+INTEGER = r"^[+-]?\d{1,18}(\.0*)?$"
+NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?$"
+TRUE = ("true", "t", "yes", "y", "1")
+FALSE = ("false", "f", "no", "n", "0")
+SPREADSHEET_CELL = 32_767  # the most characters a spreadsheet cell holds
+
+
+@dataclass
+class Checked:
+    """Typed canonical columns (absent fields are null), rating items, and the problems."""
+
+    columns: dict[str, pa.ChunkedArray | pa.Array]
+    items: dict[str, pa.ChunkedArray | pa.Array]
+    problems: Problems
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    """What conversion needs besides the data: mapping, zones, redaction, compute engine."""
+
+    mapping: Mapping
+    workspace_tz: str
+    redactor: Redactor
+    con: duckdb.DuckDBPyConnection
+
+
+def check(table: pa.Table, entity: Entity, ctx: Context, rows: pa.Array) -> Checked:
+    """Convert and validate every canonical column of ``table`` (text) for ``entity``."""
+    n = table.num_rows
+    problems = Problems(n)
+    columns: dict[str, pa.ChunkedArray | pa.Array] = {}
+    warnings: list[str] = []
+    for f in entity.fields:
+        if f.name not in table.column_names:
+            columns[f.name] = pa.nulls(n, f.arrow_type)
+            continue
+        text = clean(table.column(f.name), ctx.mapping.values.get(f.name))
+        columns[f.name] = _convert(text, f, ctx, problems)
+        if f.required:
+            missing = pc.and_(pc.is_null(columns[f.name]), pc.invert(problems.failed(f.name)))
+            problems.add(missing, f.name, "required value missing")
+        if f.type == "text":
+            warnings += _long_text_warning(f.name, columns[f.name], rows)
+    if entity.one_of:
+        _one_of(entity, columns, problems)
+    items: dict[str, pa.ChunkedArray | pa.Array] = {}
+    for name in table.column_names:
+        if name.startswith(RATING_PREFIX):
+            items[name[len(RATING_PREFIX) :]] = _rating(name, table.column(name), entity, problems)
+    return Checked(columns, items, problems, warnings)
+
+
+def clean(values: pa.ChunkedArray, value_map: dict[str, str | None] | None = None):
+    """Trimmed text, empty as null, mapped through the mapping's value map (case-insensitive)."""
+    values = pc.utf8_trim_whitespace(values)
+    empty = pc.equal(pc.binary_length(values), 0)
+    if pc.any(empty).as_py():
+        values = pc.if_else(empty, pa.scalar(None, pa.string()), values)
+    if value_map:
+        keys = pa.array(list(value_map), pa.string())
+        targets = pa.array(list(value_map.values()), pa.string())
+        index = pc.index_in(pc.utf8_lower(values), value_set=keys)
+        values = pc.if_else(pc.is_valid(index), pc.take(targets, index), values)
+    return values
+
+
+def _convert(text, f: Field, ctx: Context, problems: Problems):
+    if f.type in ("string", "text"):
+        if f.choices:
+            return _choice(text, f, problems)
+        return ctx.redactor.column(text) if f.redact else text
+    if f.type == "int":
+        values = _integers(text, f.name, problems)
+    elif f.type == "float":
+        values = _floats(text, f.name, problems)
+    elif f.type == "bool":
+        return _bools(text, f.name, problems)
+    else:  # timestamp or date
+        m = ctx.mapping
+        values, unparseable, out_of_range = timestamps.parse(
+            ctx.con, text, f.type, m.formats, m.timezone or ctx.workspace_tz, ctx.workspace_tz, m.path
+        )
+        problems.add(unparseable, f.name, "unparseable date", text, "unparseable date {value}")
+        problems.add(
+            out_of_range, f.name, f"outside {timestamps.EARLIEST}-{timestamps.LATEST}", text
+        )
+        return values
+    return _range(values, text, f.name, f.minimum, f.maximum, problems)
+
+
+def _integers(text, name: str, problems: Problems):
+    try:
+        return pc.cast(text, pa.int64())  # fast path: every value is a plain whole number
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    ok = pc.match_substring_regex(text, INTEGER)
+    bad = pc.and_(pc.is_valid(text), pc.invert(ok))
+    number = pc.match_substring_regex(text, NUMBER)
+    problems.add(pc.and_(bad, number), name, "not a whole number", text)
+    problems.add(pc.and_(bad, pc.invert(number)), name, "not a number", text)
+    kept = pc.if_else(ok, text, pa.scalar(None, pa.string()))
+    return pc.cast(pc.replace_substring_regex(kept, r"\.0*$", ""), pa.int64())
+
+
+def _floats(text, name: str, problems: Problems):
+    try:
+        values = pc.cast(text, pa.float64())
+        ok = pc.match_substring_regex(text, NUMBER) if pc.any(pc.is_nan(values)).as_py() else None
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        ok = pc.match_substring_regex(text, NUMBER)
+        values = pc.cast(pc.if_else(ok, text, pa.scalar(None, pa.string())), pa.float64())
+    if ok is not None:
+        problems.add(pc.and_(pc.is_valid(text), pc.invert(ok)), name, "not a number", text)
+        values = pc.if_else(ok, values, pa.scalar(None, pa.float64()))
+    infinite = pc.invert(pc.is_finite(values))
+    problems.add(infinite, name, "not a finite number", text)
+    return pc.if_else(infinite, pa.scalar(None, pa.float64()), values)
+
+
+def _range(values, text, name: str, lo: float | None, hi: float | None, problems: Problems):
+    bad = None
+    if lo is not None:
+        low = pc.less(values, lo)
+        problems.add(low, name, f"below the minimum {_num(lo)}", text)
+        bad = low
+    if hi is not None:
+        high = pc.greater(values, hi)
+        problems.add(high, name, f"above the maximum {_num(hi)}", text)
+        bad = high if bad is None else pc.or_(bad, high)
+    if bad is None:
+        return values
+    return pc.if_else(pc.fill_null(bad, False), pa.scalar(None, values.type), values)
+
+
+def _bools(text, name: str, problems: Problems):
+    lower = pc.utf8_lower(text)
+    yes = pc.is_in(lower, value_set=pa.array(TRUE))
+    no = pc.is_in(lower, value_set=pa.array(FALSE))
+    bad = pc.and_(pc.is_valid(text), pc.invert(pc.or_(yes, no)))
+    problems.add(bad, name, "not true/false (yes/no, y/n, 1/0)", text)
+    return pc.if_else(yes, True, pc.if_else(no, False, pa.scalar(None, pa.bool_())))
+
+
+def _choice(text, f: Field, problems: Problems):
+    known = pc.or_(pc.is_in(text, value_set=pa.array(f.choices)), pc.is_null(text))
+    if pc.all(known).as_py():
+        return text  # every value is already canonical
+    folded = pc.replace_substring_regex(pc.utf8_lower(text), r"[\s-]+", "_")
+    ok = pc.is_in(folded, value_set=pa.array(f.choices))
+    bad = pc.and_(pc.is_valid(text), pc.invert(ok))
+    problems.add(bad, f.name, "not one of " + ", ".join(f.choices or ()), text)
+    return pc.if_else(ok, folded, pa.scalar(None, pa.string()))
+
+
+def _one_of(entity: Entity, columns: dict, problems: Problems) -> None:
+    none = None
+    for name in entity.one_of:
+        absent = pc.and_(pc.is_null(columns[name]), pc.invert(problems.failed(name)))
+        none = absent if none is None else pc.and_(none, absent)
+    label = " or ".join(entity.one_of)
+    problems.add(none, label, "no score: at least one of " + ", ".join(entity.one_of) + " is needed")
+
+
+def _rating(name: str, raw: pa.ChunkedArray, entity: Entity, problems: Problems):
+    text = clean(raw)
+    values = _floats(text, name, problems)
+    lo, hi = entity.item_range or (None, None)
+    return _range(values, text, name, lo, hi, problems)
+
+
+def _long_text_warning(name: str, values, rows: pa.Array) -> list[str]:
+    long = pc.fill_null(pc.greater(pc.utf8_length(values), SPREADSHEET_CELL), False)
+    count = pc.sum(long).as_py() or 0
+    if not count:
+        return []
+    where = ", ".join(str(r) for r in rows.filter(_flat(long)).to_pylist()[:5])
+    return [
+        f"{count} {name} value(s) longer than {SPREADSHEET_CELL:,} characters (more than a "
+        f"spreadsheet cell holds) were kept whole; rows {where}"
+    ]
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _flat(mask):
+    return mask.combine_chunks() if isinstance(mask, pa.ChunkedArray) else mask

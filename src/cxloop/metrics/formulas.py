@@ -1,0 +1,60 @@
+"""The metric formulas of PRODUCT.md "Definitions", written once.
+
+Each function works on plain numbers and on Ibis column expressions alike, so the
+same definition is used inside a query (any backend) and in a hand-computed test.
+Results are on a 0-100 scale where the definition is a share.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+#: Two-sided 95% normal quantile used by every margin (PRODUCT.md: 1.96).
+Z95 = 1.96
+
+PROMOTER_MIN = 9  # NPS: promoters answer 9-10
+DETRACTOR_MAX = 6  # NPS: detractors answer 0-6
+CSAT_TOP_MIN = 4  # CSAT: top-two box of a 1-5 scale
+
+
+def _sqrt(x: Any) -> Any:
+    return math.sqrt(x) if isinstance(x, (int, float)) else x.sqrt()
+
+
+def _real(x: Any) -> Any:
+    """A count as a real number, so that division is never integer or decimal on any backend."""
+    return float(x) if isinstance(x, (int, float)) else x.cast("float64")
+
+
+def nps(promoters: Any, detractors: Any, n: Any) -> Any:
+    """NPS = %promoters (9-10) − %detractors (0-6), from −100 to 100 (PRODUCT.md, NPS)."""
+    return _real(promoters - detractors) / n * 100
+
+
+def nps_margin(promoters: Any, detractors: Any, n: Any, z: float = Z95) -> Any:
+    """95% margin of error of NPS, in points (PRODUCT.md, NPS).
+
+    Each response scores +1, 0 or −1, whose variance is ``p_P + p_D − (p_P − p_D)²``;
+    the margin is ``1.96 · sqrt(var / n) · 100``.
+    """
+    p_p = _real(promoters) / n
+    p_d = _real(detractors) / n
+    var = p_p + p_d - (p_p - p_d) ** 2
+    return z * _sqrt(var / n) * 100
+
+
+def share(hits: Any, n: Any) -> Any:
+    """A proportion as a percentage (CSAT, grade of service, abandonment, FCR...)."""
+    return _real(hits) / n * 100
+
+
+def share_margin(hits: Any, n: Any, z: float = Z95) -> Any:
+    """95% margin of a percentage, normal approximation: ``1.96 · sqrt(p(1−p)/n) · 100``."""
+    p = _real(hits) / n
+    return z * _sqrt(p * (1 - p) / n) * 100
+
+
+def mean_margin(sd: Any, n: Any, z: float = Z95) -> Any:
+    """95% margin of a mean: ``1.96 · sd / sqrt(n)`` (CES, ASA, AHT)."""
+    return z * _real(sd) / _sqrt(n)

@@ -1,0 +1,1 @@
+"""The two stores of a workspace: analytics (Ibis, DuckDB by default) and app (SQLAlchemy)."""

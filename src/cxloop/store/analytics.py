@@ -1,0 +1,153 @@
+"""The analytics store: canonical tables behind one Ibis connection.
+
+DuckDB (a file in the workspace) is the default; any Ibis backend can be named by
+URL in cxloop.toml. Metrics read these tables only through Ibis expressions, so they
+run unchanged on another engine. Writes are batched Arrow tables inside one
+transaction per ingested file, so a crash leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import ibis
+import pyarrow as pa
+import sqlglot as sg
+import sqlglot.expressions as sge
+
+from ..errors import BackendUnsupported, StoreError
+from ..model import ENTITIES, ITEMS_TABLES
+
+#: Bookkeeping columns added to every entity table.
+ROW_HASH = "_row_hash"
+INGEST_ID = "_ingest_id"
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("ingest_id", pa.string()),
+        ("entity", pa.string()),
+        ("source", pa.string()),
+        ("row_number", pa.int64()),
+        ("field", pa.string()),
+        ("reason", pa.string()),
+        ("raw", pa.string()),
+    ]
+)
+
+INGEST_LOG_SCHEMA = pa.schema(
+    [
+        ("ingest_id", pa.string()),
+        ("entity", pa.string()),
+        ("source", pa.string()),
+        ("source_sha256", pa.string()),
+        ("ingested_at", pa.timestamp("us")),
+        ("read", pa.int64()),
+        ("accepted", pa.int64()),
+        ("quarantined", pa.int64()),
+        ("duplicates", pa.int64()),
+        ("conflicts", pa.int64()),
+        ("updated", pa.int64()),
+    ]
+)
+
+
+def table_schemas() -> dict[str, pa.Schema]:
+    """The schema of every table the analytics store holds."""
+    schemas: dict[str, pa.Schema] = {}
+    for ent in ENTITIES.values():
+        schemas[ent.name] = ent.arrow_schema.append(pa.field(ROW_HASH, pa.string())).append(
+            pa.field(INGEST_ID, pa.string())
+        )
+    for items in ITEMS_TABLES.values():
+        schemas[items.name] = items.arrow_schema
+    schemas["quarantine"] = QUARANTINE_SCHEMA
+    schemas["ingest_log"] = INGEST_LOG_SCHEMA
+    return schemas
+
+
+class AnalyticsStore:
+    """One Ibis connection to the workspace's analytics tables."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.con = ibis.connect(url)
+        except Exception as e:  # the backend's own error types vary
+            raise StoreError(f"cannot open analytics store {url!r}: {e}") from None
+        self.dialect = self.con.name
+        self._in_transaction = False
+
+    @classmethod
+    def for_path(cls, path: Path) -> AnalyticsStore:
+        return cls(f"duckdb://{Path(path).resolve()}")
+
+    # -- schema -----------------------------------------------------------------
+    def ensure_schema(self) -> None:
+        """Create any canonical table that does not exist yet (empty, typed)."""
+        existing = set(self.con.list_tables())
+        for name, schema in table_schemas().items():
+            if name not in existing:
+                self.con.create_table(name, schema=ibis.schema(schema))
+
+    # -- reading ----------------------------------------------------------------
+    def table(self, name: str) -> ibis.Table:
+        return self.con.table(name)
+
+    def count(self, name: str) -> int:
+        return int(self.con.table(name).count().execute())
+
+    # -- writing ----------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside happen, or none do (also on Ctrl-C)."""
+        if self._in_transaction:
+            yield
+            return
+        self._raw("BEGIN TRANSACTION")
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self._raw("ROLLBACK")
+            raise
+        else:
+            self._raw("COMMIT")
+        finally:
+            self._in_transaction = False
+
+    def insert(self, name: str, rows: pa.Table) -> None:
+        """Append Arrow rows to a table (columns matched by name, in table order)."""
+        if rows.num_rows == 0:
+            return
+        schema = table_schemas().get(name)
+        if schema is not None:
+            rows = rows.select(schema.names).cast(schema)
+        self.con.insert(name, rows)
+
+    def delete_keys(self, name: str, key: str, values: pa.Array) -> None:
+        """Delete the rows of ``name`` whose ``key`` is in ``values``."""
+        if len(values) == 0:
+            return
+        tmp = ibis.memtable(pa.table({key: values}))
+        subquery = sg.select(sg.column(key, quoted=True)).from_(
+            sg.table(tmp.get_name(), quoted=True)
+        )
+        stmt = sge.delete(sg.table(name, quoted=True)).where(
+            sg.column(key, quoted=True).isin(query=subquery)
+        )
+        self.con._register_in_memory_table(tmp.op())  # noqa: SLF001 - ibis has no public DELETE
+        self._raw(stmt.sql(self.dialect))
+
+    def _raw(self, sql: str) -> None:
+        try:
+            self.con.raw_sql(sql)
+        except Exception as e:
+            if "BEGIN" in sql:
+                raise BackendUnsupported(f"{self.dialect}: transactions unavailable: {e}") from e
+            raise
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.con.disconnect()

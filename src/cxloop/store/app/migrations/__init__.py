@@ -1,0 +1,1 @@
+"""Alembic migrations of the app store (run them with ``AppStore.upgrade()``)."""

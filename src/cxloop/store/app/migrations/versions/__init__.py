@@ -1,0 +1,1 @@
+"""One file per app-store schema revision, oldest first (Alembic skips this file)."""

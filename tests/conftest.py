@@ -1,0 +1,142 @@
+"""Shared pytest fixtures. Each section belongs to one area of cxloop; keep sections
+self-contained (their own imports and names) so areas can be added without touching others.
+"""
+
+# =============================================================================================
+# App store (cxloop.store.app): `app_store_url` runs a test once on SQLite and once on
+# PostgreSQL. SQLite is a file in tmp_path. PostgreSQL is the server at 127.0.0.1:5432
+# (database "test", user "postgres"; override with $CXLOOP_TEST_POSTGRES_URL): one fresh
+# schema per test session, emptied before each test and dropped at the end. If the server
+# does not answer, the PostgreSQL cases are skipped with the reason.
+# =============================================================================================
+import os as _app_os
+import uuid as _app_uuid
+
+import pytest
+
+APP_STORE_PG_URL = _app_os.environ.get(
+    "CXLOOP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _app_pg_conninfo() -> tuple[str, str]:
+    """(libpq connection string, "host:port") of the test PostgreSQL server."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(APP_STORE_PG_URL)
+    where = f"{url.host or 'localhost'}:{url.port or 5432}"
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return conninfo, where
+
+
+def _app_pg_reset(schema: str, *, create: bool) -> None:
+    import psycopg
+    from psycopg import sql
+
+    conninfo, _ = _app_pg_conninfo()
+    with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as con:
+        con.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        if create:
+            con.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+
+
+@pytest.fixture(scope="session")
+def app_store_pg_schema():
+    """Name of a fresh PostgreSQL schema for this test session; skips if there is no server."""
+    conninfo, where = _app_pg_conninfo()
+    try:
+        import psycopg
+    except ImportError as e:
+        pytest.skip(f"PostgreSQL not reachable at {where}: psycopg is not installed ({e})")
+    try:
+        psycopg.connect(conninfo, connect_timeout=3).close()
+    except psycopg.Error as e:
+        pytest.skip(f"PostgreSQL not reachable at {where}: {str(e).strip().splitlines()[0]}")
+    schema = f"cxloop_test_{_app_uuid.uuid4().hex[:12]}"
+    _app_pg_reset(schema, create=True)
+    yield schema
+    _app_pg_reset(schema, create=False)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def app_store_url(request, tmp_path) -> str:
+    """SQLAlchemy URL of an empty app database: a SQLite file, or an empty PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'app.sqlite'}"
+    from sqlalchemy.engine import make_url
+
+    schema = request.getfixturevalue("app_store_pg_schema")
+    _app_pg_reset(schema, create=True)
+    url = make_url(APP_STORE_PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+# ============================================================================ end of app store
+
+
+# =============================================================================================
+# Ingest (cxloop.ingest): `ingest_ws` is a fresh, empty workspace per test, copied from one
+# made once per session (Workspace.init builds the app store, which takes seconds).
+# `bad_dir` is the bad-input corpus in tests/data/bad/.
+# =============================================================================================
+import shutil as _ingest_shutil
+from pathlib import Path as _IngestPath
+
+
+@pytest.fixture(scope="session")
+def _ingest_template(tmp_path_factory):
+    from cxloop import Workspace
+
+    path = tmp_path_factory.mktemp("ingest-template") / "ws"
+    Workspace.init(path).close()
+    return path
+
+
+@pytest.fixture
+def ingest_ws(_ingest_template, tmp_path):
+    """An empty workspace in tmp_path/ws, opened."""
+    from cxloop import Workspace
+
+    path = tmp_path / "ws"
+    _ingest_shutil.copytree(_ingest_template, path)
+    ws = Workspace.open(path)
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def bad_dir():
+    """The bad-input corpus."""
+    return _IngestPath(__file__).parent / "data" / "bad"
+
+
+# ============================================================================== end of ingest
+
+
+# =============================================================================================
+# Analytics store (cxloop.store.analytics): `analytics_url` runs a test once on the default
+# DuckDB file and once on PostgreSQL through Ibis's postgres backend, in a fresh schema
+# created for the test and dropped after it. Skipped with the reason if no server answers.
+# =============================================================================================
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def analytics_url(request, tmp_path):
+    """Ibis URL of an empty analytics store."""
+    if request.param == "duckdb":
+        yield f"duckdb://{tmp_path / 'analytics.duckdb'}"
+        return
+    import psycopg
+
+    conninfo = "host=127.0.0.1 port=5432 dbname=test user=postgres"
+    try:
+        psycopg.connect(conninfo, connect_timeout=3).close()
+    except psycopg.Error as e:
+        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {str(e).strip().splitlines()[0]}")
+    schema = f"cxloop_an_{_app_uuid.uuid4().hex[:12]}"
+    with psycopg.connect(conninfo, autocommit=True) as con:
+        con.execute(f'CREATE SCHEMA "{schema}"')
+    yield f"postgres://postgres@127.0.0.1:5432/test?schema={schema}"
+    with psycopg.connect(conninfo, autocommit=True) as con:
+        con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+# ======================================================================= end of analytics store
