@@ -79,8 +79,6 @@ def app_store_url(request, tmp_path) -> str:
 # made once per session (Workspace.init builds the app store, which takes seconds).
 # `bad_dir` is the bad-input corpus in tests/data/bad/.
 # =============================================================================================
-import shutil as _ingest_shutil
-from pathlib import Path as _IngestPath
 
 
 @pytest.fixture(scope="session")
@@ -95,10 +93,12 @@ def _ingest_template(tmp_path_factory):
 @pytest.fixture
 def ingest_ws(_ingest_template, tmp_path):
     """An empty workspace in tmp_path/ws, opened."""
+    import shutil
+
     from cxloop import Workspace
 
     path = tmp_path / "ws"
-    _ingest_shutil.copytree(_ingest_template, path)
+    shutil.copytree(_ingest_template, path)
     ws = Workspace.open(path)
     yield ws
     ws.close()
@@ -107,7 +107,9 @@ def ingest_ws(_ingest_template, tmp_path):
 @pytest.fixture
 def bad_dir():
     """The bad-input corpus."""
-    return _IngestPath(__file__).parent / "data" / "bad"
+    from pathlib import Path
+
+    return Path(__file__).parent / "data" / "bad"
 
 
 # ============================================================================== end of ingest

@@ -137,11 +137,14 @@ def test_a_new_hash_version_rehashes_stored_rows(ingest_ws, tmp_path, monkeypatc
 def test_row_hash_covers_every_field_and_item():
     con = connect()
     base = [pa.array(["a", "a"]), pa.array([1, 1])]
-    same = dedupe.row_hashes(con, base, pa.array(["speed=1.0", "speed=1.0"]), "v").to_pylist()
-    assert same[0] == same[1]
-    differs = dedupe.row_hashes(
-        con, [pa.array(["a", "a"]), pa.array([1, None])], pa.array(["", ""]), "v"
-    ).to_pylist()
-    assert differs[0] != differs[1]
-    items = dedupe.row_hashes(con, base, pa.array(["speed=1.0", "speed=2.0"]), "v").to_pylist()
-    assert items[0] != items[1]
+
+    def hashes(columns, items):
+        return dedupe.row_hashes(con, columns, dedupe.items_hash(items, 2), 7).to_pylist()
+
+    same = hashes(base, {"speed": pa.array([1.0, 1.0]), "ease": pa.array([None, None], pa.float64())})
+    assert same[0] == same[1] and list(dedupe.version_of(pa.array(same))) == [7, 7]
+    assert hashes(base, {})[0] != same[0]  # an item present or not
+    assert len(set(hashes([pa.array(["a", "a"]), pa.array([1, None])], {}))) == 2
+    assert len(set(hashes(base, {"speed": pa.array([1.0, 2.0])}))) == 2
+    swapped = hashes(base, {"speed": pa.array([1.0, 2.0]), "ease": pa.array([2.0, 1.0])})
+    assert swapped[0] != swapped[1]  # the item's name counts, not only its value

@@ -7,12 +7,17 @@ stored as naive local time in the workspace's zone. A mapping that does not fit
 written, naming the mapping file and the key; the CLI exits 2.
 """
 
+import re
+import tomllib
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
 from cxloop.cli import app
 from cxloop.errors import MappingError
-from cxloop.ingest import ingest_file
+from cxloop.ingest import ingest_file, mapping_from_dict
+from cxloop.model import ENTITIES
 
 runner = CliRunner()
 
@@ -158,3 +163,14 @@ def test_mapping_given_as_a_dict(ingest_ws, survey):
     r = ingest_file(ingest_ws, "responses", f, mapping=mapping, delimiter=";")
     assert (r.accepted, r.quarantined) == (2, 2)
     assert {p.row for p in r.reasons} == {4, 5}
+
+
+def test_the_mapping_examples_in_the_docs_are_valid():
+    text = (Path(__file__).parents[1] / "docs" / "ingest.md").read_text()
+    blocks = re.findall(r"```toml\n(.*?)```", text, re.S)
+    assert len(blocks) == 2
+    survey = mapping_from_dict(tomllib.loads(blocks[0]), ENTITIES["responses"], "docs")
+    assert survey.ratings == {"speed": "Q3 Speed of answer", "knowledge": "Q4 Agent knowledge"}
+    assert survey.values["instrument"]["n/a"] is None and survey.delimiter == ";"
+    calls = mapping_from_dict(tomllib.loads(blocks[1]), ENTITIES["interactions"], "docs")
+    assert calls.values["resolved"] == {"y": "true", "n": "false", "?": None}

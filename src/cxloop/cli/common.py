@@ -116,4 +116,6 @@ def _cell(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
     return escape(str(plain(value)))

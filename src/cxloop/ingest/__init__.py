@@ -38,6 +38,7 @@ __all__ = [
     "ingest_rows",
     "ingest_table",
     "load_mapping",
+    "mapping_from_dict",
 ]
 
 MappingArg = Mapping | str | Path | dict[str, Any] | None

@@ -11,14 +11,16 @@ value; the row is quarantined later. Free text is redacted here.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..model import Entity, Field
-from . import timestamps
+from . import timestamps, typed
 from .columns import RATING_PREFIX
 from .mapping import Mapping
 from .problems import Problems
@@ -57,12 +59,18 @@ def check(table: pa.Table, entity: Entity, ctx: Context, rows: pa.Array) -> Chec
     problems = Problems(n)
     columns: dict[str, pa.ChunkedArray | pa.Array] = {}
     warnings: list[str] = []
+    present = [c for c in table.column_names if c in entity.names or c.startswith(RATING_PREFIX)]
+    with ThreadPoolExecutor(max_workers=4) as pool:  # Arrow kernels release the GIL
+        texts = dict(zip(
+            present,
+            pool.map(lambda c: clean(table.column(c), ctx.mapping.values.get(c)), present),
+            strict=True,
+        ))
     for f in entity.fields:
-        if f.name not in table.column_names:
+        if f.name not in texts:
             columns[f.name] = pa.nulls(n, f.arrow_type)
             continue
-        text = clean(table.column(f.name), ctx.mapping.values.get(f.name))
-        columns[f.name] = _convert(text, f, ctx, problems)
+        columns[f.name] = _convert(texts[f.name], f, ctx, problems)
         if f.required:
             missing = pc.and_(pc.is_null(columns[f.name]), pc.invert(problems.failed(f.name)))
             problems.add(missing, f.name, "required value missing")
@@ -71,15 +79,22 @@ def check(table: pa.Table, entity: Entity, ctx: Context, rows: pa.Array) -> Chec
     if entity.one_of:
         _one_of(entity, columns, problems)
     items: dict[str, pa.ChunkedArray | pa.Array] = {}
-    for name in table.column_names:
+    for name in present:
         if name.startswith(RATING_PREFIX):
-            items[name[len(RATING_PREFIX) :]] = _rating(name, table.column(name), entity, problems)
+            items[name[len(RATING_PREFIX) :]] = _rating(name, texts[name], entity, problems)
     return Checked(columns, items, problems, warnings)
 
 
 def clean(values: pa.ChunkedArray, value_map: dict[str, str | None] | None = None):
-    """Trimmed text, empty as null, mapped through the mapping's value map (case-insensitive)."""
-    values = pc.utf8_trim_whitespace(values)
+    """Trimmed text, empty as null, mapped through the mapping's value map (case-insensitive).
+
+    Typed columns pass through unchanged, unless a value map needs them as text."""
+    if values.type != pa.string():
+        if not value_map:
+            return values
+        values = pc.cast(values, pa.string())
+    if _may_need_trim(values):
+        values = pc.utf8_trim_whitespace(values)
     empty = pc.equal(pc.binary_length(values), 0)
     if pc.any(empty).as_py():
         values = pc.if_else(empty, pa.scalar(None, pa.string()), values)
@@ -91,7 +106,38 @@ def clean(values: pa.ChunkedArray, value_map: dict[str, str | None] | None = Non
     return values
 
 
+#: First or last bytes that may be (part of) whitespace: ASCII spaces and any non-ASCII byte.
+_EDGE = np.zeros(256, dtype=bool)
+_EDGE[[9, 10, 11, 12, 13, 32]] = True
+_EDGE[128:] = True
+
+
+def _may_need_trim(values: pa.ChunkedArray | pa.Array) -> bool:
+    """False when no value can start or end with whitespace (checked on the raw buffers with
+    numpy: only each value's first and last byte are read), so trimming can be skipped."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    for chunk in chunks:
+        if chunk.type != pa.string():
+            return True
+        n = len(chunk)
+        _, offsets_buf, data_buf = chunk.buffers()
+        if n == 0 or data_buf is None or data_buf.size == 0:
+            continue
+        offsets = np.frombuffer(offsets_buf, np.int32, count=n + 1, offset=4 * chunk.offset)
+        data = np.frombuffer(data_buf, np.uint8)
+        starts, ends = offsets[:-1], offsets[1:]
+        edge = _EDGE[data.take(starts, mode="clip")] | _EDGE[data.take(ends - 1, mode="clip")]
+        if (edge & (ends > starts)).any():
+            return True
+    return False
+
+
 def _convert(text, f: Field, ctx: Context, problems: Problems):
+    if text.type != pa.string():
+        done = typed.convert(text, f, ctx, problems)
+        if done is not None:
+            return _range(done, text, f.name, f.minimum, f.maximum, problems)
+        text = pc.cast(text, pa.string())
     if f.type in ("string", "text"):
         if f.choices:
             return _choice(text, f, problems)
@@ -188,14 +234,21 @@ def _one_of(entity: Entity, columns: dict, problems: Problems) -> None:
     problems.add(none, label, "no score: at least one of " + ", ".join(entity.one_of) + " is needed")
 
 
-def _rating(name: str, raw: pa.ChunkedArray, entity: Entity, problems: Problems):
-    text = clean(raw)
-    values = _floats(text, name, problems)
+def _rating(name: str, text, entity: Entity, problems: Problems):
+    values = None
+    if text.type != pa.string():
+        values = typed.convert(text, Field(name, "float", "rating item"), None, problems)
+        if values is None:
+            text = pc.cast(text, pa.string())
+    if values is None:
+        values = _floats(text, name, problems)
     lo, hi = entity.item_range or (None, None)
     return _range(values, text, name, lo, hi, problems)
 
 
 def _long_text_warning(name: str, values, rows: pa.Array) -> list[str]:
+    if (pc.max(pc.binary_length(values)).as_py() or 0) <= SPREADSHEET_CELL:
+        return []  # bytes >= characters: nothing can be too long
     long = pc.fill_null(pc.greater(pc.utf8_length(values), SPREADSHEET_CELL), False)
     count = pc.sum(long).as_py() or 0
     if not count:

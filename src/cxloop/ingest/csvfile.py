@@ -73,6 +73,7 @@ def read_csv(path: str, data: bytes, delimiter: str | None = None) -> RawTable:
     except (csv.Error, StopIteration) as e:
         raise InputUnreadable(path, f"cannot read the header: {e}", line=header_row) from None
     names = _clean_names(path, header, header_row)
+    body = _without_trailing_blank_lines(body)
     table, invalid = _parse(path, body, delimiter, len(names))
     if _may_be_unclosed(table) and body.count(b'"') % 2:
         _check_quotes(path, body, delimiter, header_row)
@@ -88,7 +89,7 @@ def read_csv(path: str, data: bytes, delimiter: str | None = None) -> RawTable:
                 bad.append(
                     BadRecord(
                         row=number + header_row - 1,
-                        reason=f"expected {len(names)} fields, found {actual}",
+                        reason=f"expected {_fields(len(names))}, found {actual}",
                         values=_split(text, delimiter),
                     )
                 )
@@ -114,6 +115,10 @@ def read_csv(path: str, data: bytes, delimiter: str | None = None) -> RawTable:
     )
 
 
+def _fields(n: int) -> str:
+    return f"{n} field" if n == 1 else f"{n} fields"
+
+
 def _leading_blank_lines(data: bytes) -> int:
     """Byte offset of the first line that is not blank."""
     head = data[:65536]
@@ -126,6 +131,16 @@ def _leading_blank_lines(data: bytes) -> int:
     cut = len(head) - len(stripped)
     nl = data.rfind(b"\n", 0, cut)
     return nl + 1 if nl >= 0 else 0
+
+
+def _without_trailing_blank_lines(data: bytes) -> bytes:
+    """Blank lines at the end hold no records and would make Arrow read the file twice."""
+    end = len(data)
+    while end and data[end - 1] in b" \t\r\n":
+        end -= 1
+    if data.count(b"\n", end) <= 1:
+        return data
+    return data[:end] + b"\n"
 
 
 def _clean_names(path: str, header: list[str], line: int) -> list[str]:

@@ -2,9 +2,9 @@
 
 ``_row_hash`` fingerprints a row's canonical content: every field of the entity
 after conversion and redaction, and its non-empty rating items, so the same record
-read from CSV, Parquet or JSON hashes the same. It is DuckDB's 64-bit ``hash`` of
-those values, prefixed by a *version*: the hash of a fixed sample row of the
-entity's fields. If a DuckDB upgrade changes the hash function, or the data model
+read from CSV, Parquet or JSON hashes the same. It is a 64-bit integer: 48 bits of
+DuckDB's ``hash`` of those values (rating items folded in by ``items_hash``) under a
+16-bit *version*, taken from the hash of a fixed sample row of the entity's fields. If a DuckDB upgrade changes the hash function, or the data model
 gains a field, the version changes; stored rows with another version are then
 re-hashed from their stored content before comparing, so nothing is misreported.
 
@@ -23,6 +23,7 @@ columns generated here, and values travel as parameters.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 import duckdb
@@ -56,48 +57,73 @@ class Classified:
     replaces: pa.Array
 
 
-def items_text(
-    con: duckdb.DuckDBPyConnection, items: dict[str, pa.Array | pa.ChunkedArray], n: int
-) -> pa.Array:
-    """Each row's non-empty rating items as one text, ``name=value`` sorted by name."""
-    if not items:
-        return pa.repeat(pa.scalar("", pa.string()), n)
-    names = sorted(items)
-    table = pa.table({"pos": positions(n)} | {f"i{j}": items[k] for j, k in enumerate(names)})
-    parts = ", ".join(f"$n{j} || '=' || CAST(i{j} AS VARCHAR)" for j in range(len(names)))
-    sql = f"SELECT pos, concat_ws(chr(31), {parts}) AS t FROM items_src"  # noqa: S608
-    register(con, "items_src", table)
-    try:
-        return ordered(con, sql, {f"n{j}": k for j, k in enumerate(names)}, n)["t"].combine_chunks()
-    finally:
-        con.unregister("items_src")
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a well-spread 64-bit hash of 64-bit inputs (wrapping arithmetic)."""
+    with np.errstate(over="ignore"):
+        z = x + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def _item_hash(name: str, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A 64-bit hash of (item name, value) per row; 0 where the value is empty."""
+    salt = np.uint64(int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little"))
+    v = values.to_numpy(zero_copy_only=False).astype(np.float64) + 0.0  # -0.0 becomes 0.0
+    present = ~np.isnan(v)
+    return np.where(present, _mix(np.where(present, v, 0.0).view(np.uint64) ^ salt), np.uint64(0))
+
+
+def items_hash(items: dict[str, pa.Array | pa.ChunkedArray], n: int) -> pa.Array:
+    """Each row's non-empty rating items folded into one 64-bit value (0 for none).
+
+    Order-free (XOR of per-item hashes), so stored items can be folded the same way.
+    Computed with numpy: our own, stable across library versions.
+    """
+    out = np.zeros(n, dtype=np.uint64)
+    for name, values in items.items():
+        out ^= _item_hash(name, values)
+    return pa.array(out)
 
 
 def row_hashes(
     con: duckdb.DuckDBPyConnection,
     columns: list[pa.Array | pa.ChunkedArray],
     items: pa.Array,
-    version: str,
+    version: int,
 ) -> pa.ChunkedArray:
-    """``version:hash`` (16 hex digits) of each row: the columns in order, then the items text."""
+    """Each row's fingerprint (int64): ``version`` in the top 16 bits, then 48 bits of DuckDB's
+    hash of the columns in order and ``items_hash``."""
     n = len(items)
     arrays = list(columns) + [items]
     table = pa.table({"pos": positions(n)} | {f"c{i}": a for i, a in enumerate(arrays)})
     args = ", ".join(f"c{i}" for i in range(len(arrays)))
-    sql = f"SELECT pos, printf('%s:%016x', $version, hash({args})) AS h FROM hash_src"  # noqa: S608
+    sql = f"SELECT pos, hash({args}) AS h FROM hash_src"  # noqa: S608
     register(con, "hash_src", table)
     try:
-        return ordered(con, sql, {"version": version}, n)["h"]
+        hashes = ordered(con, sql, None, n)["h"].combine_chunks()
     finally:
         con.unregister("hash_src")
+    raw = hashes.to_numpy(zero_copy_only=False).astype(np.uint64)
+    tagged = (raw & _LOW48) | (np.uint64(version) << np.uint64(48))
+    return pa.chunked_array([pa.array(tagged.view(np.int64))])
 
 
-def version(con: duckdb.DuckDBPyConnection, entity: Entity) -> str:
-    """The hash version of ``entity`` on this engine (see the module docstring)."""
+_LOW48 = np.uint64((1 << 48) - 1)
+
+
+def version_of(hashes: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """The hash version (top 16 bits) of each stored fingerprint."""
+    values = hashes.to_numpy(zero_copy_only=False).astype(np.int64)
+    return (values.view(np.uint64) >> np.uint64(48)).astype(np.int64)
+
+
+def version(con: duckdb.DuckDBPyConnection, entity: Entity) -> int:
+    """The 16-bit hash version of ``entity`` on this engine (see the module docstring)."""
     columns = [pa.array([_SAMPLES[f.type].as_py()], f.arrow_type) for f in entity.fields]
     columns.append(pa.array([f"{entity.name}:{SCHEME}:" + ",".join(entity.names)]))
-    sample = row_hashes(con, columns, pa.array(["a=1.5"]), "v")[0].as_py()
-    return sample.split(":")[1][:8]
+    sample = row_hashes(con, columns, items_hash({"a": pa.array([1.5])}, 1), 0)[0].as_py()
+    return (sample >> 24) & 0xFFFF
 
 
 _CLASSIFY = """
@@ -176,23 +202,25 @@ def _unique(con: duckdb.DuckDBPyConnection, keys: pa.Array | pa.ChunkedArray) ->
 
 
 _ITEMS_BY_KEY = """
-SELECT k, string_agg(item || '=' || CAST(value AS VARCHAR), chr(31) ORDER BY item) AS t
-FROM stored_items WHERE value IS NOT NULL GROUP BY k
+SELECT s.pos, coalesce(a.h, 0) AS h
+FROM keys_src s LEFT JOIN (SELECT k, bit_xor(h) AS h FROM stored_items GROUP BY k) a ON s.k = a.k
 """
 
-_ALIGN = "SELECT s.pos, coalesce(a.t, '') AS t FROM keys_src s LEFT JOIN agg a ON s.k = a.k"
 
-
-def stored_items_text(
+def stored_items_hash(
     con: duckdb.DuckDBPyConnection, keys: pa.Array, item_rows: pa.Table
 ) -> pa.Array:
-    """``items_text`` for stored rows, from (key, item, value) rows of the items table."""
-    register(con, "stored_items", item_rows.rename_columns(["k", "item", "value"]))
+    """``items_hash`` for stored rows, from (key, item, value) rows of the items table."""
+    names = item_rows.column(1).combine_chunks()
+    values = item_rows.column(2).combine_chunks()
+    h = np.zeros(len(names), dtype=np.uint64)
+    for name in pc.unique(names).to_pylist():
+        mask = pc.equal(names, name).to_numpy(zero_copy_only=False)
+        h[mask] = _item_hash(name, values.filter(pa.array(mask)))
+    register(con, "stored_items", pa.table({"k": item_rows.column(0), "h": pa.array(h)}))
     register(con, "keys_src", pa.table({"pos": positions(len(keys)), "k": keys}))
     try:
-        agg = con.execute(_ITEMS_BY_KEY).to_arrow_table()
-        register(con, "agg", agg)
-        return ordered(con, _ALIGN, None, len(keys))["t"].combine_chunks()
+        return ordered(con, _ITEMS_BY_KEY, None, len(keys))["h"].combine_chunks()
     finally:
-        for name in ("stored_items", "keys_src", "agg"):
+        for name in ("stored_items", "keys_src"):
             con.unregister(name)

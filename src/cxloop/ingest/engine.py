@@ -37,12 +37,10 @@ BATCH = 122_880
 
 
 def batched(table: pa.Table) -> pa.Table:
-    """The same rows as record batches of at most ``BATCH`` rows."""
+    """The same rows as record batches of at most ``BATCH`` rows (slices: nothing is copied)."""
     if all(len(c) <= BATCH for col in table.columns for c in col.chunks) and table.num_rows:
         return table
-    return pa.Table.from_batches(
-        table.combine_chunks().to_batches(max_chunksize=BATCH), schema=table.schema
-    )
+    return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH), schema=table.schema)
 
 
 def register(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import InputUnreadable
+from ..errors import InputUnreadable, SettingsError
 from ..model import Entity
 from ..store.analytics import INGEST_ID, INGEST_LOG_SCHEMA, ROW_HASH
 from . import dedupe, engine, rejects, storeio
@@ -37,6 +39,18 @@ from .storeio import Progress
 EMPLOYEE_REFERENCE = "employees.employee_id"
 
 
+@dataclass
+class Compared:
+    """The rows that passed every check (positions ``good``), typed, hashed and classified."""
+
+    good: pa.Array
+    content: list
+    items: dict
+    keys: pa.Array
+    hashes: pa.ChunkedArray
+    classified: dedupe.Classified
+
+
 def run(
     ws,
     entity: Entity,
@@ -49,23 +63,55 @@ def run(
 ) -> IngestResult:
     """Ingest a source already read into ``raw`` (see the module docstring)."""
     result = IngestResult(entity=entity.name, source=source, warnings=list(raw.warnings))
-    if raw.table.num_rows == 0 and raw.bad:
-        first = raw.bad[0]
-        raise InputUnreadable(
-            source, f"no readable records ({len(raw.bad)} tried); first: {first.reason}",
-            line=first.row,
-        )
+    if raw.table.num_columns == 0:
+        _refuse_unreadable(raw, source)
+    resolved = resolve(raw, entity, mapping, source)  # missing columns are said first
+    if raw.table.num_rows == 0:
+        _refuse_unreadable(raw, source)
     if raw.blank:
         result.warnings.append(f"skipped {raw.blank} blank row(s)")
-    resolved = resolve(raw, entity, mapping, source)
     result.warnings += resolved.warnings
-    n = raw.table.num_rows
     redactor = Redactor(ws.settings.privacy.account_patterns)
+    checked, compared = _check_and_compare(
+        ws, entity, resolved, raw, mapping, redactor, update, progress
+    )
+    result.warnings += checked.warnings
+    if progress:
+        progress("compare", raw.table.num_rows, raw.table.num_rows)
+    problems = checked.problems.table()
+    _count(result, raw, problems, compared.classified)
+    rej = rejects.collect(
+        problems, raw.bad, _conflicts(entity, compared), raw.table, raw.rows,
+        resolved.source_columns, raw.table.column_names, redactor,
+    )
+    first = rej.table.slice(0, IngestResult.MAX_EXAMPLES).select(["row", "field", "reason"])
+    result.reasons = [Problem(r["row"], r["field"], r["reason"]) for r in first.to_pylist()]
+    result.reason_counts = rejects.kinds(rej)
+    result.ingest_id = f"{dt.datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    new_rows, item_rows, replaced = _writes(entity, compared, result.ingest_id)
+    _commit(ws, entity, result, new_rows, item_rows, replaced, rej, _log_row(ws, result, raw),
+            progress)
+    return result
+
+
+def _refuse_unreadable(raw: RawTable, source: str) -> None:
+    """Not one record could be read: the file is unusable, not a set of bad rows."""
+    first = raw.bad[0] if raw.bad else None
+    if first is None:
+        raise InputUnreadable(source, "no records")
+    raise InputUnreadable(
+        source, f"no readable records ({len(raw.bad)} tried); first: {first.reason}",
+        line=first.row,
+    )
+
+
+def _check_and_compare(ws, entity, resolved, raw, mapping, redactor, update, progress):
+    """Validate every value, then hash and classify the rows that passed."""
+    n = raw.table.num_rows
     con = engine.connect()
     try:
-        ctx = Context(mapping, ws.settings.workspace.timezone, redactor, con)
+        ctx = Context(mapping, _workspace_zone(ws), redactor, con)
         checked = check(resolved.table, entity, ctx, raw.rows)
-        result.warnings += checked.warnings
         _check_references(ws.analytics, entity, checked)
         if progress:
             progress("check", n, n)
@@ -74,52 +120,51 @@ def run(
         items = {name: _take(values, good, n) for name, values in checked.items.items()}
         keys = content[entity.names.index(entity.key)]
         version = dedupe.version(con, entity)
-        hashes = dedupe.row_hashes(con, content, dedupe.items_text(con, items, len(good)), version)
+        hashes = dedupe.row_hashes(con, content, dedupe.items_hash(items, len(good)), version)
         stored = storeio.stored_hashes(ws.analytics, entity, keys)
         stored = _rehash_stale(ws.analytics, con, entity, stored, version)
         classified = dedupe.classify(con, keys, hashes, stored, update)
     finally:
         con.close()
-    if progress:
-        progress("compare", n, n)
-    problems = checked.problems.table()
-    status = classified.status
+    return checked, Compared(good, content, items, keys, hashes, classified)
+
+
+def _count(result: IngestResult, raw: RawTable, problems: pa.Table, c: dedupe.Classified) -> None:
     result.read = raw.read
     result.quarantined = len(raw.bad) + (len(pc.unique(problems["pos"])) if len(problems) else 0)
-    counts = {s: pc.sum(pc.equal(status, s)).as_py() or 0 for s in range(4)}
+    counts = {s: pc.sum(pc.equal(c.status, s)).as_py() or 0 for s in range(4)}
     result.accepted = counts[dedupe.ACCEPTED] + counts[dedupe.UPDATED]
     result.updated = counts[dedupe.UPDATED]
     result.duplicates = counts[dedupe.DUPLICATE]
     result.conflicts = counts[dedupe.CONFLICT]
     result.check()
 
-    conflict_lines = _conflicts(entity, keys, good, classified)
-    rej = rejects.collect(
-        problems, raw.bad, conflict_lines, raw.table, raw.rows,
-        resolved.source_columns, raw.table.column_names, redactor,
-    )
-    result.reasons = [
-        Problem(r["row"], r["field"], r["reason"])
-        for r in rej.table.slice(0, IngestResult.MAX_EXAMPLES).select(["row", "field", "reason"]).to_pylist()
-    ]
-    result.reason_counts = rejects.kinds(rej)
-    result.ingest_id = f"{dt.datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    write = pc.indices_nonzero(classified.write)
-    m = len(keys)
+
+def _writes(entity: Entity, c: Compared, ingest_id: str):
+    """The entity rows and rating items to insert, and the keys whose stored rows they replace."""
+    write = pc.indices_nonzero(c.classified.write)
+    m = len(c.keys)
     new_rows = pa.table(
-        {f.name: _take(col, write, m) for f, col in zip(entity.fields, content, strict=True)}
+        {f.name: _take(col, write, m) for f, col in zip(entity.fields, c.content, strict=True)}
         | {
-            ROW_HASH: _take(hashes, write, m),
-            INGEST_ID: pa.repeat(pa.scalar(result.ingest_id), len(write)),
+            ROW_HASH: _take(c.hashes, write, m),
+            INGEST_ID: pa.repeat(pa.scalar(ingest_id), len(write)),
         }
     )
-    replaced = keys.filter(pc.and_(classified.write, classified.replaces))
+    replaced = c.keys.filter(pc.and_(c.classified.write, c.classified.replaces))
     item_rows = _item_rows(
-        entity, _take(keys, write, m), {k: _take(v, write, m) for k, v in items.items()}
+        entity, _take(c.keys, write, m), {k: _take(v, write, m) for k, v in c.items.items()}
     )
-    log = _log_row(ws, result, raw)
-    _commit(ws, entity, result, new_rows, item_rows, replaced, rej, log, progress)
-    return result
+    return new_rows, item_rows, replaced
+
+
+def _workspace_zone(ws) -> str:
+    zone = ws.settings.workspace.timezone
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"workspace.timezone: {zone!r} is not an IANA time zone") from None
+    return zone
 
 
 def _take(values, indices: pa.Array, n: int):
@@ -127,20 +172,22 @@ def _take(values, indices: pa.Array, n: int):
     return values if len(indices) == n else values.take(indices)
 
 
-def _rehash_stale(store, con, entity: Entity, stored: pa.Table, version: str) -> pa.Table:
+def _rehash_stale(store, con, entity: Entity, stored: pa.Table, version: int) -> pa.Table:
     """Stored hashes made by another hash version, recomputed from the stored content."""
-    current = pc.starts_with(stored.column(1), version + ":")
-    if stored.num_rows == 0 or pc.all(current).as_py():
+    if stored.num_rows == 0:
+        return stored
+    current = pa.array(dedupe.version_of(stored.column(1)) == version)
+    if pc.all(current).as_py():
         return stored
     stale = stored.column(0).filter(pc.invert(current))
     content, item_rows = storeio.stored_content(store, entity, stale)
     keys = content.column(entity.key)
-    itext = (
-        dedupe.stored_items_text(con, keys.combine_chunks(), item_rows)
+    folded = (
+        dedupe.stored_items_hash(con, keys.combine_chunks(), item_rows)
         if item_rows is not None
-        else pa.repeat(pa.scalar("", pa.string()), content.num_rows)
+        else dedupe.items_hash({}, content.num_rows)
     )
-    fresh = dedupe.row_hashes(con, content.columns, itext, version)
+    fresh = dedupe.row_hashes(con, content.columns, folded, version)
     rehashed = pa.table({stored.column_names[0]: keys, stored.column_names[1]: fresh})
     return pa.concat_tables([stored.filter(current), rehashed.cast(stored.schema)])
 
@@ -165,7 +212,9 @@ def _check_references(store, entity: Entity, checked: Checked) -> None:
         )
 
 
-def _conflicts(entity: Entity, keys, good, classified: dedupe.Classified) -> pa.Table:
+def _conflicts(entity: Entity, c: Compared) -> pa.Table:
+    """One rejects line per conflicting row, saying where the other content is."""
+    keys, good, classified = c.keys, c.good, c.classified
     mask = pc.equal(classified.status, dedupe.CONFLICT)
     idx = pc.indices_nonzero(mask)
     if len(idx) == 0:
@@ -188,18 +237,23 @@ def _conflicts(entity: Entity, keys, good, classified: dedupe.Classified) -> pa.
 
 
 def _item_rows(entity: Entity, keys, items: dict) -> pa.Table | None:
+    """The long (key, item, value) rows of the items table for the non-empty rating values,
+    ordered by key then item (DuckDB stores runs of the same key faster)."""
     if not entity.items_table or not items:
         return None
-    parts = []
-    for name in sorted(items):
-        values = items[name]
-        present = pc.is_valid(values)
-        k = keys.filter(present)
-        parts.append(
-            pa.table({entity.key: k, "item": pa.array([name] * len(k), pa.string()),
-                      "value": values.filter(present).cast(pa.float64())})
-        )
-    return pa.concat_tables(parts)
+    names = sorted(items)
+    values = np.column_stack(
+        [items[name].to_numpy(zero_copy_only=False).astype(np.float64) for name in names]
+    )
+    rows, cols = np.nonzero(~np.isnan(values))
+    item = pa.DictionaryArray.from_arrays(pa.array(cols.astype(np.int32)), pa.array(names))
+    return pa.table(
+        {
+            entity.key: keys.take(pa.array(rows)),
+            "item": item.cast(pa.string()),
+            "value": pa.array(values[rows, cols]),
+        }
+    )
 
 
 def _log_row(ws, result: IngestResult, raw: RawTable) -> pa.Table:

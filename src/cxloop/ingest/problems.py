@@ -46,10 +46,10 @@ class Problems:
         With ``values``, each reason quotes the row's value: ``template`` holds
         ``{value}`` (the quoted value) and ``{kind}``.
         """
+        if not pc.any(mask).as_py():  # nulls are skipped: a null mask entry is "no problem"
+            return
         mask = _array(pc.fill_null(mask, False))
         pos = pc.indices_nonzero(mask)
-        if len(pos) == 0:
-            return
         self._bad_fields[field] = (
             pc.or_(self._bad_fields[field], mask) if field in self._bad_fields else mask
         )

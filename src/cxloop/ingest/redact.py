@@ -40,9 +40,6 @@ PHONE = "|".join(
     )
 )
 
-#: Placeholders, in the order the patterns are applied.
-PLACEHOLDERS = ("[EMAIL]", "[ACCOUNT]", "[CARD]", "[PHONE]")
-
 
 def luhn_ok(digits: str) -> bool:
     """True if a string of digits passes the Luhn checksum (as every card number does)."""
@@ -151,8 +148,3 @@ def _check_pattern(i: int, pattern: str) -> None:
 @lru_cache(maxsize=64)
 def _re2_compiles(pattern: str) -> None:
     pc.match_substring_regex(pa.array(["x"]), pattern)
-
-
-def redact_texts(values: Sequence[str | None], account_patterns: Sequence[str] = ()) -> list:
-    """Redact a short list of strings (error messages, rejected raw values)."""
-    return Redactor(account_patterns).column(pa.array(list(values), pa.string())).to_pylist()

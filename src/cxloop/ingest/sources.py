@@ -112,7 +112,7 @@ def _read_jsonl(name: str, data: bytes) -> RawTable:
         if isinstance(record, BadRecord):
             bad.append(record)
         elif not isinstance(record, dict):
-            bad.append(BadRecord(number, "not a JSON object", [json.dumps(record)[:200]]))
+            bad.append(BadRecord(number, "not a JSON object", []))
         else:
             good.append({str(k): stringify(v) for k, v in record.items()})
             rows.append(number)
@@ -130,7 +130,8 @@ def _json_lines(text: str) -> Iterable[tuple[int, Any]]:
         try:
             yield number, json.loads(line)
         except json.JSONDecodeError as e:
-            yield number, BadRecord(number, f"not valid JSON: {e.msg} (column {e.colno})", [line])
+            # the line itself is not kept: it may hold anything, unredactable by column
+            yield number, BadRecord(number, f"not valid JSON: {e.msg} (column {e.colno})", [])
 
 
 def stringify(value: Any) -> str | None:
@@ -160,10 +161,11 @@ def _table_of_strings(records: list[dict[str, str | None]]) -> pa.Table:
 
 
 def table_to_raw(table: pa.Table, source: str = "table", first_row: int = 1) -> RawTable:
-    """An Arrow table as text columns (typed columns are rendered as text, then re-checked)."""
+    """An Arrow table with plain columns: text, numbers, true/false, dates and timestamps stay
+    typed (and are checked as such); anything else becomes text or is refused."""
     columns = {}
     for name, col in zip(table.column_names, table.columns, strict=True):
-        columns[str(name)] = _as_text(source, str(name), col)
+        columns[str(name)] = _plain(source, str(name), col)
     rows = pa.array(range(first_row, first_row + table.num_rows), pa.int64())
     return RawTable(table=pa.table(columns) if columns else table, rows=rows)
 
@@ -180,7 +182,7 @@ def rows_to_raw(rows: Iterable[Mapping[str, Any]], source: str = "batch") -> Raw
     )
 
 
-def _as_text(source: str, name: str, col: pa.ChunkedArray) -> pa.ChunkedArray:
+def _plain(source: str, name: str, col: pa.ChunkedArray) -> pa.ChunkedArray:
     t = col.type
     if pa.types.is_dictionary(t):
         col = col.cast(t.value_type)
@@ -189,16 +191,14 @@ def _as_text(source: str, name: str, col: pa.ChunkedArray) -> pa.ChunkedArray:
         return col
     if pa.types.is_large_string(t) or pa.types.is_string_view(t):
         return col.cast(pa.string())
-    if pa.types.is_timestamp(t) and t.tz is not None:
-        # keep the offset so the value is converted to the workspace's zone, not re-read as local
-        utc = col.cast(pa.timestamp(t.unit, "UTC"))
-        return pc.binary_join_element_wise(
-            pc.strftime(utc, format="%Y-%m-%dT%H:%M:%S"), pa.scalar("+00:00"), ""
-        )
     if pa.types.is_floating(t):  # NaN is how pandas writes "missing"
-        col = pc.if_else(pc.is_nan(col), pa.scalar(None, t), col)
-    if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t) \
-            or pa.types.is_temporal(t) or pa.types.is_decimal(t):
+        return pc.if_else(pc.is_nan(col), pa.scalar(None, t), col)
+    if pa.types.is_decimal(t):
+        return col.cast(pa.float64())
+    if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_timestamp(t) \
+            or pa.types.is_date(t):
+        return col
+    if pa.types.is_temporal(t):  # times of day, durations: as text
         return col.cast(pa.string())
     if pa.types.is_binary(t) or pa.types.is_large_binary(t):
         try:

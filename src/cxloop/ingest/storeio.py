@@ -23,15 +23,15 @@ Progress = Callable[[str, int, int], None]
 
 def stored_hashes(store, entity: Entity, keys: pa.Array | pa.ChunkedArray) -> pa.Table:
     """(key, _row_hash) of the stored rows whose key is among ``keys``."""
-    empty = pa.table({entity.key: pa.array([], pa.string()), ROW_HASH: pa.array([], pa.string())})
+    empty = pa.table({entity.key: pa.array([], pa.string()), ROW_HASH: pa.array([], pa.int64())})
     if len(keys) == 0:
         return empty
     table = store.table(entity.name)
-    wanted = ibis.memtable(batched(pa.table({"_k": pc.unique(keys)})))
+    wanted = ibis.memtable(batched(pa.table({"_k": keys})))
     expr = table.semi_join(wanted, table[entity.key] == wanted["_k"]).select(entity.key, ROW_HASH)
     out = expr.to_pyarrow()
     return pa.table(
-        {entity.key: out.column(0).cast(pa.string()), ROW_HASH: out.column(1).cast(pa.string())}
+        {entity.key: out.column(0).cast(pa.string()), ROW_HASH: out.column(1).cast(pa.int64())}
     )
 
 

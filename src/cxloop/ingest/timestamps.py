@@ -133,3 +133,37 @@ def parse(
         con.unregister("src")
     target = pa.timestamp("us") if kind == "timestamp" else pa.date32()
     return out["t"].cast(target), out["unparseable"], out["out_of_range"]
+
+
+_TYPED_SQL = {
+    "aware": "SELECT pos, timezone($ws, v) AS t FROM src",
+    "naive": "SELECT pos, timezone($ws, timezone($src, CAST(v AS TIMESTAMP))) AS t FROM src",
+}
+
+
+def convert_typed(
+    con: duckdb.DuckDBPyConnection, values, kind: str, source_tz: str, workspace_tz: str
+) -> tuple[pa.ChunkedArray | pa.Array, pa.Array]:
+    """Typed dates or timestamps as ``kind`` in the workspace's zone, and the out-of-range mask.
+
+    Zone-aware timestamps are exact instants; naive ones are in ``source_tz``. The zone
+    arithmetic is DuckDB's, as for text, so both paths agree to the microsecond.
+    """
+    t = values.type
+    if kind == "date":
+        out = pc.cast(values, pa.date32())
+    elif pa.types.is_timestamp(t) and t.tz is None and source_tz == workspace_tz or \
+            pa.types.is_date(t) and source_tz == workspace_tz:
+        out = pc.cast(values, pa.timestamp("us"))
+    else:
+        aware = pa.types.is_timestamp(t) and t.tz is not None
+        register(con, "src", pa.table({"pos": positions(len(values)), "v": values}))
+        try:
+            params = {"ws": workspace_tz} | ({} if aware else {"src": source_tz})
+            out = ordered(con, _TYPED_SQL["aware" if aware else "naive"], params, len(values))["t"]
+        finally:
+            con.unregister("src")
+        out = out.cast(pa.timestamp("us"))
+    years = pc.year(out)
+    bad = pc.fill_null(pc.or_(pc.less(years, EARLIEST), pc.greater(years, LATEST)), False)
+    return pc.if_else(bad, pa.scalar(None, out.type), out), bad

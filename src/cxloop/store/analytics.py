@@ -57,7 +57,7 @@ def table_schemas() -> dict[str, pa.Schema]:
     """The schema of every table the analytics store holds."""
     schemas: dict[str, pa.Schema] = {}
     for ent in ENTITIES.values():
-        schemas[ent.name] = ent.arrow_schema.append(pa.field(ROW_HASH, pa.string())).append(
+        schemas[ent.name] = ent.arrow_schema.append(pa.field(ROW_HASH, pa.int64())).append(
             pa.field(INGEST_ID, pa.string())
         )
     for items in ITEMS_TABLES.values():
