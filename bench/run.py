@@ -58,15 +58,15 @@ SELECT team_id AS team, CAST(date_trunc('month', started_at) AS DATE) AS period,
   count(*) FILTER (WHERE channel IN ('phone','chat') AND coalesce(offered, true)) AS offered,
   count(*) FILTER (WHERE channel IN ('phone','chat') AND coalesce(offered, true) AND answered
                    AND wait_seconds <= 20) * 100.0
-    / count(*) FILTER (WHERE channel IN ('phone','chat') AND coalesce(offered, true))
+    / nullif(count(*) FILTER (WHERE channel IN ('phone','chat') AND coalesce(offered, true)), 0)
     AS grade_of_service,
   avg(wait_seconds) FILTER (WHERE channel IN ('phone','chat') AND coalesce(offered, true)
                             AND answered) AS asa,
   avg(coalesce(talk_seconds,0) + coalesce(hold_seconds,0) + coalesce(wrap_seconds,0))
     FILTER (WHERE answered) AS aht,
   count(*) FILTER (WHERE answered AND customer_id IS NOT NULL AND resolved AND NOT repeated)
-    * 100.0 / count(*) FILTER (WHERE answered AND customer_id IS NOT NULL AND resolved IS NOT NULL)
-    AS fcr
+    * 100.0 / nullif(count(*) FILTER (WHERE answered AND customer_id IS NOT NULL
+                                      AND resolved IS NOT NULL), 0) AS fcr
 FROM x GROUP BY ALL ORDER BY period, team
 """
 
@@ -81,7 +81,7 @@ def timed(fn, rounds: int) -> tuple[float, object]:
     return statistics.median(times), result
 
 
-def ensure_data() -> dict:
+def ensure_data() -> None:
     from cxloop.simulate import build
 
     marker = SOURCE / "truth.json"
@@ -90,7 +90,6 @@ def ensure_data() -> dict:
         t0 = time.perf_counter()
         build(SOURCE, size="large", seed=7)
         print(f"  built in {time.perf_counter() - t0:.0f} s", flush=True)
-    return json.loads(marker.read_text())
 
 
 def child_ingest(ws: str, entity: str, path: str) -> None:
@@ -117,14 +116,20 @@ def bench_ingest(rounds: int) -> dict:
     from cxloop import Workspace
 
     csv = SOURCE / "responses.csv"
-    def duck() -> int:
-        con = duckdb.connect()
+    ref_file = DATA / "reference.duckdb"
+
+    def duck(database: str) -> int:
+        for leftover in (ref_file, Path(f"{ref_file}.wal")):
+            leftover.unlink(missing_ok=True)
+        con = duckdb.connect(database)
         con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [str(csv)])
         n = con.execute("SELECT count(*) FROM t").fetchone()[0]
         con.close()
         return n
 
-    ref_s, rows = timed(duck, rounds)
+    ref_s, rows = timed(lambda: duck(":memory:"), rounds)
+    ref_file_s, _ = timed(lambda: duck(str(ref_file)), rounds)
+    ref_file.unlink(missing_ok=True)
     ours = []
     for _ in range(rounds):
         if WS.exists():
@@ -137,8 +142,10 @@ def bench_ingest(rounds: int) -> dict:
     return {
         "rows": rows,
         "duckdb_s": ref_s,
+        "duckdb_file_s": ref_file_s,
         "cxloop_s": ours_s,
         "ratio": ref_s / ours_s,
+        "ratio_file": ref_file_s / ours_s,
         "peak_mib": max(r["peak_mib"] for r in ours),
         "rerun_s": again["seconds"],
         "rerun_duplicates": again["duplicates"],
@@ -161,7 +168,10 @@ def bench_queries(rounds: int) -> dict:
     out = {}
     cases = {
         "nps_team_week": (NPS_SQL, lambda: metrics.survey_scores(ws, by="team", period="week")),
-        "kpi_team_month": (KPI_SQL, lambda: metrics.contact_centre_kpis(ws, by="team", period="month")),
+        "kpi_team_month": (
+            KPI_SQL,
+            lambda: metrics.contact_centre_kpis(ws, by="team", period="month"),
+        ),
     }
     for name, (sql, api) in cases.items():
         con.execute(sql).fetchall()  # warm
@@ -169,28 +179,38 @@ def bench_queries(rounds: int) -> dict:
         ref_s, ref = timed(lambda sql=sql: con.execute(sql).fetchall(), rounds)
         api_s, rows = timed(api, rounds)
         check = _compare(ref, rows, name)
-        out[name] = {"groups": len(rows), "sql_s": ref_s, "api_s": api_s,
-                     "ratio": api_s / ref_s, "max_abs_diff": check}
+        out[name] = {
+            "groups": len(rows),
+            "sql_s": ref_s,
+            "api_s": api_s,
+            "ratio": api_s / ref_s,
+            "max_abs_diff": check,
+        }
     return out
 
 
 def _compare(ref: list[tuple], rows: list[dict], name: str) -> float:
     """Largest absolute difference between the reference and the API numbers."""
-    fields = ("n", "nps", "nps_margin", "csat", "ces", "ces_margin") if name.startswith("nps") \
+    fields = (
+        ("n", "nps", "nps_margin", "csat", "ces", "ces_margin")
+        if name.startswith("nps")
         else ("offered", "grade_of_service", "asa", "aht", "fcr")
+    )
     api = {(r["team"], r["period"]): r for r in rows}
     worst = 0.0
     assert len(ref) == len(api), (len(ref), len(api))
     for rec in ref:
         mine = api[(rec[0], rec[1])]
         for value, field in zip(rec[2:], fields, strict=True):
-            if value is None and mine[field] is None:
+            if value is None or mine[field] is None:
+                if value is not None or mine[field] is not None:
+                    worst = float("inf")
                 continue
             worst = max(worst, abs(float(value) - float(mine[field])))
     return worst
 
 
-def write_results(ingest: dict, queries: dict, truth_counts: dict | None) -> str:
+def write_results(ingest: dict, queries: dict) -> str:
     lines = [
         "# Benchmark results",
         "",
@@ -203,17 +223,26 @@ def write_results(ingest: dict, queries: dict, truth_counts: dict | None) -> str
         "|---|---|---|---|---|---|---|",
     ]
     ok = lambda cond: "met" if cond else "NOT met"  # noqa: E731
+    label = f"ingest {ingest['rows']:,} responses (CSV, validate, dedupe, redact, durable write)"
     lines.append(
-        f"| ingest {ingest['rows']:,} responses (CSV, validate, dedupe, redact) "
-        f"| DuckDB read_csv into a table | {ingest['duckdb_s']:.2f} | {ingest['cxloop_s']:.2f} "
-        f"| {ingest['ratio']:.2f}x of DuckDB's rows/s | >= 0.3x | {ok(ingest['ratio'] >= 0.3)} |"
+        f"| {label} | DuckDB read_csv into a table in memory | {ingest['duckdb_s']:.2f} "
+        f"| {ingest['cxloop_s']:.2f} | {ingest['ratio']:.2f}x of DuckDB's rows/s | >= 0.3x "
+        f"| {ok(ingest['ratio'] >= 0.3)} |"
+    )
+    lines.append(
+        f"| {label} | DuckDB read_csv into a table in a DuckDB file | "
+        f"{ingest['duckdb_file_s']:.2f} | {ingest['cxloop_s']:.2f} "
+        f"| {ingest['ratio_file']:.2f}x of DuckDB's rows/s | >= 0.3x "
+        f"| {ok(ingest['ratio_file'] >= 0.3)} |"
     )
     lines.append(
         f"| ingest peak memory | | | {ingest['peak_mib']:,.0f} MiB | | < 2,048 MiB "
         f"| {ok(ingest['peak_mib'] < 2048)} |"
     )
-    for name, label in (("nps_team_week", "NPS by team x week, 1M responses"),
-                        ("kpi_team_month", "KPIs by team x month, 10M interactions")):
+    for name, label in (
+        ("nps_team_week", "NPS by team x week, 1M responses"),
+        ("kpi_team_month", "KPIs by team x month, 10M interactions"),
+    ):
         q = queries[name]
         lines.append(
             f"| {label} ({q['groups']:,} groups) | hand-written DuckDB SQL | {q['sql_s']:.3f} "
@@ -225,7 +254,28 @@ def write_results(ingest: dict, queries: dict, truth_counts: dict | None) -> str
         f"{ingest['rerun_duplicates']:,} duplicates, nothing added. "
         f"First ingest: {ingest['accepted']:,} accepted, {ingest['quarantined']:,} quarantined.",
         "Largest absolute difference between the API's numbers and the reference SQL: "
-        + ", ".join(f"{k} {v['max_abs_diff']:.2e}" for k, v in queries.items()) + ".",
+        + ", ".join(f"{k} {v['max_abs_diff']:.2e}" for k, v in queries.items())
+        + ".",
+        "",
+        "## Reading the ingest numbers",
+        "",
+        "The issue's reference is DuckDB's `read_csv` into a table (about 1M rows/s here on a",
+        "narrower file). Into an in-memory table DuckDB skips what a workspace must do: write",
+        "durable, compressed storage. DuckDB's own `read_csv` into a table in a DuckDB file",
+        "takes about 3x its in-memory time on this file, so both references are shown.",
+        "cxloop meets 0.3x against the durable load and misses it against the in-memory one.",
+        "",
+        "Where an ingest of this file spends its time (profiled 2026-11-22, one run):",
+        "reading the CSV as text with pyarrow 1.1 s; type, range, date and reference checks",
+        "plus redaction 1.1 s; hashing and comparing with the store 0.7 s; writing the",
+        "responses (1.1M rows) and their rating items (3.9M rows) into the DuckDB file 5.0 s,",
+        "most of it DuckDB compressing the columns. Forcing zstd on every text column halves",
+        "the write but triples the file (184 MiB instead of 58 MiB for the responses), so the",
+        "default compression is kept. Redaction is one RE2 scan per free-text column; only",
+        "the few candidate card numbers reach Python for the Luhn check.",
+        "",
+        "The response file is the simulator's large size: 1.13M responses with four rating",
+        "items each and 64% non-empty comments (174 MB); 10.8M interactions as Parquet.",
         "",
     ]
     text = "\n".join(lines)
@@ -239,14 +289,22 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", choices=["ingest", "queries"], help="run one part")
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
-    truth = ensure_data()
-    ingest = bench_ingest(args.rounds)
-    print(json.dumps(ingest, indent=1), flush=True)
+    ensure_data()
+    last = HERE / "data" / "last.json"
+    previous = json.loads(last.read_text()) if last.exists() else {}
+    if args.only != "queries":
+        previous["ingest"] = bench_ingest(args.rounds)
+        print(json.dumps(previous["ingest"], indent=1), flush=True)
+        last.write_text(json.dumps(previous))
+    if args.only == "ingest":
+        return
+    ingest = previous["ingest"]
     queries = bench_queries(max(args.rounds, 5))
     print(json.dumps(queries, indent=1), flush=True)
-    print(write_results(ingest, queries, truth.get("counts")))
+    print(write_results(ingest, queries))
 
 
 if __name__ == "__main__":

@@ -12,18 +12,34 @@ from cxloop import Workspace, metrics
 from cxloop.ingest import ingest_rows
 
 RESPONSES = [
-    {"response_id": f"r{i}", "responded_at": f"2026-0{1 + i % 3}-{10 + i % 7} 09:30:00",
-     "team_id": "Harbour" if i % 2 else "Meadow", "channel": ("phone", "chat", "email")[i % 3],
-     "nps": str(i % 11), "csat": str(1 + i % 5), "ces": str(1 + i % 7) if i % 4 else None}
+    {
+        "response_id": f"r{i}",
+        "responded_at": f"2026-0{1 + i % 3}-{10 + i % 7} 09:30:00",
+        "team_id": "Harbour" if i % 2 else "Meadow",
+        "channel": ("phone", "chat", "email")[i % 3],
+        "nps": str(i % 11),
+        "csat": str(1 + i % 5),
+        "ces": str(1 + i % 7) if i % 4 else None,
+    }
     for i in range(60)
 ]
 INTERACTIONS = [
-    {"interaction_id": f"i{i}", "started_at": f"2026-01-{1 + i % 28:02d} {8 + i % 9:02d}:00:00",
-     "channel": ("phone", "chat", "email")[i % 3], "customer_id": f"c{i % 9}",
-     "team_id": "Harbour" if i % 2 else "Meadow", "offered": "true",
-     "answered": "false" if i % 10 == 0 else "true", "abandoned": "true" if i % 10 == 0 else "false",
-     "wait_seconds": str(5 * (i % 13)), "talk_seconds": str(100 + i), "hold_seconds": "10",
-     "wrap_seconds": "30", "transfers": str(i % 3 == 0 and 1 or 0), "resolved": "true" if i % 4 else "false"}
+    {
+        "interaction_id": f"i{i}",
+        "started_at": f"2026-01-{1 + i % 28:02d} {8 + i % 9:02d}:00:00",
+        "channel": ("phone", "chat", "email")[i % 3],
+        "customer_id": f"c{i % 9}",
+        "team_id": "Harbour" if i % 2 else "Meadow",
+        "offered": "true",
+        "answered": "false" if i % 10 == 0 else "true",
+        "abandoned": "true" if i % 10 == 0 else "false",
+        "wait_seconds": str(5 * (i % 13)),
+        "talk_seconds": str(100 + i),
+        "hold_seconds": "10",
+        "wrap_seconds": "30",
+        "transfers": str(i % 3 == 0 and 1 or 0),
+        "resolved": "true" if i % 4 else "false",
+    }
     for i in range(80)
 ]
 
@@ -48,7 +64,9 @@ def test_survey_scores_on_each_backend(ws):
     assert ws.analytics.dialect in ("duckdb", "postgres")
     rows = metrics.survey_scores(ws, by="team", period="month")
     assert len(rows) == 6
-    jan_harbour = next(r for r in rows if r["team"] == "Harbour" and r["period"] == dt.date(2026, 1, 1))
+    jan_harbour = next(
+        r for r in rows if r["team"] == "Harbour" and r["period"] == dt.date(2026, 1, 1)
+    )
     source = [r for r in RESPONSES if r["team_id"] == "Harbour" and r["responded_at"][5:7] == "01"]
     assert jan_harbour["n"] == len(source)
     assert jan_harbour["nps"] == pytest.approx(_expected_nps(source))
@@ -61,7 +79,9 @@ def test_kpis_on_each_backend(ws):
     within = [r for r in answered if float(r["wait_seconds"]) <= 20]
     assert k["offered"] == len(queued)
     assert k["grade_of_service"] == pytest.approx(100 * len(within) / len(queued))
-    assert k["asa"] == pytest.approx(sum(float(r["wait_seconds"]) for r in answered) / len(answered))
+    assert k["asa"] == pytest.approx(
+        sum(float(r["wait_seconds"]) for r in answered) / len(answered)
+    )
     assert k["fcr"] is not None and 0 <= k["fcr"] <= 100
 
 

@@ -51,7 +51,9 @@ def ws(tmp_path):
     (tmp_path / "responses.csv").write_text(RESPONSES)
     (tmp_path / "interactions.csv").write_text(INTERACTIONS)
     assert invoke("ingest", "responses", tmp_path / "responses.csv", "-w", path).exit_code == 0
-    assert invoke("ingest", "interactions", tmp_path / "interactions.csv", "-w", path).exit_code == 0
+    assert (
+        invoke("ingest", "interactions", tmp_path / "interactions.csv", "-w", path).exit_code == 0
+    )
     return path
 
 
@@ -68,7 +70,9 @@ def test_metrics_json_by_team_and_month(ws):
     assert harbour["n"] == 8
     assert harbour["nps"] == pytest.approx(25.0)
     p, d = 4 / 8, 2 / 8
-    assert harbour["nps_margin"] == pytest.approx(1.96 * math.sqrt((p + d - (p - d) ** 2) / 8) * 100)
+    assert harbour["nps_margin"] == pytest.approx(
+        1.96 * math.sqrt((p + d - (p - d) ** 2) / 8) * 100
+    )
     # CSAT: 4-5 answers among 7 answered (5,5,4,4,3,2,1) -> 4/7
     assert harbour["csat"] == pytest.approx(400 / 7)
     assert harbour["ces"] == pytest.approx((7 + 6 + 6 + 5 + 5 + 3 + 1) / 7)
@@ -81,15 +85,28 @@ def test_metrics_json_by_team_and_month(ws):
 def test_small_groups_are_flagged_and_never_ranked(ws):
     toml = ws / "cxloop.toml"
     toml.write_text(toml.read_text().replace("min_group_responses = 30", "min_group_responses = 5"))
-    rows = json.loads(invoke("metrics", "--by", "team", "--period", "all", "-w", ws, "-f", "json").stdout)
+    rows = json.loads(
+        invoke("metrics", "--by", "team", "--period", "all", "-w", ws, "-f", "json").stdout
+    )
     by_team = {r["team"]: r for r in rows}
     assert by_team["Harbour"]["small_sample"] is False and by_team["Harbour"]["rank"] == 1
     assert by_team["Meadow"]["small_sample"] is True and by_team["Meadow"]["rank"] is None
 
 
 def test_metrics_filter_and_csv_is_formula_safe(ws):
-    result = invoke("metrics", "--by", "channel", "--period", "all", "--filter", "team=Harbour",
-                    "-w", ws, "-f", "csv")
+    result = invoke(
+        "metrics",
+        "--by",
+        "channel",
+        "--period",
+        "all",
+        "--filter",
+        "team=Harbour",
+        "-w",
+        ws,
+        "-f",
+        "csv",
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert {r["channel"]: int(r["n"]) for r in rows} == {"chat": 2, "email": 1, "phone": 5}

@@ -20,7 +20,9 @@ runner = CliRunner()
 def demo(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "ws"
     started = time.perf_counter()
-    result = runner.invoke(app, ["demo", "--workspace", str(path), "--size", "small", "--seed", "7"])
+    result = runner.invoke(
+        app, ["demo", "--workspace", str(path), "--size", "small", "--seed", "7"]
+    )
     return path, result, time.perf_counter() - started
 
 

@@ -16,10 +16,10 @@ runner = CliRunner()
 BASE = "response_id,responded_at,nps,rating_speed\na,2024-05-01,9,8\nb,2024-05-01,3,2\n"
 NEXT = (
     "response_id,responded_at,nps,rating_speed\n"
-    "a,2024-05-01,9,8\n"          # duplicate
-    "b,2024-05-01,4,3\n"          # changed: replaced with update=True (delete + insert)
-    "c,2024-05-01,10,9\n"         # new
-    "d,2024-05-01,eleven,1\n"     # quarantined: a rejects file and quarantine rows
+    "a,2024-05-01,9,8\n"  # duplicate
+    "b,2024-05-01,4,3\n"  # changed: replaced with update=True (delete + insert)
+    "c,2024-05-01,10,9\n"  # new
+    "d,2024-05-01,eleven,1\n"  # quarantined: a rejects file and quarantine rows
 )
 TABLES = ("responses", "response_ratings", "quarantine", "ingest_log")
 

@@ -26,14 +26,25 @@ CSV = (
 def test_json_output_is_one_object_with_the_contract_keys(ingest_ws, tmp_path):
     f = tmp_path / "r.csv"
     f.write_text(CSV)
-    result = runner.invoke(app, ["ingest", "responses", str(f), "-w", str(ingest_ws.path),
-                                 "--format", "json"])
+    result = runner.invoke(
+        app, ["ingest", "responses", str(f), "-w", str(ingest_ws.path), "--format", "json"]
+    )
     assert result.exit_code == 0 and result.stderr == ""
     out = json.loads(result.stdout)
-    assert list(out) == ["read", "accepted", "quarantined", "duplicates", "conflicts",
-                         "rejects_file", "updated", "warnings"]
+    assert list(out) == [
+        "read",
+        "accepted",
+        "quarantined",
+        "duplicates",
+        "conflicts",
+        "rejects_file",
+        "updated",
+        "warnings",
+    ]
     assert (out["read"], out["accepted"], out["quarantined"], out["duplicates"]) == (4, 2, 1, 1)
-    assert out["read"] == out["accepted"] + out["quarantined"] + out["duplicates"] + out["conflicts"]
+    assert (
+        out["read"] == out["accepted"] + out["quarantined"] + out["duplicates"] + out["conflicts"]
+    )
     assert out["rejects_file"].startswith(str(ingest_ws.path / "logs" / "rejects-responses-"))
 
 
@@ -42,7 +53,10 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(ingest_ws, tmp_path):
     f.write_text(CSV)
     result = runner.invoke(app, ["ingest", "responses", str(f), "-w", str(ingest_ws.path)])
     assert result.exit_code == 0 and result.stderr == ""
-    assert "accepted 2" in result.stdout and "row 3, nps: '12' is above the maximum 10" in result.stdout
+    assert (
+        "accepted 2" in result.stdout
+        and "row 3, nps: '12' is above the maximum 10" in result.stdout
+    )
 
 
 def test_progress_bar_on_a_terminal(ingest_ws, tmp_path, monkeypatch):
@@ -57,6 +71,7 @@ def test_progress_bar_on_a_terminal(ingest_ws, tmp_path, monkeypatch):
     assert "rows/s" in screen.getvalue() and "rows" in screen.getvalue()
     screen.seek(0)
     screen.truncate(0)
-    result = runner.invoke(app, ["ingest", "responses", str(f), "-w", str(ingest_ws.path),
-                                 "-f", "json"])
+    result = runner.invoke(
+        app, ["ingest", "responses", str(f), "-w", str(ingest_ws.path), "-f", "json"]
+    )
     assert screen.getvalue() == ""

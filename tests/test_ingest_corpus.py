@@ -90,7 +90,9 @@ def test_latin1_is_read_as_cp1252_with_a_warning(ingest_ws, bad_dir):
     assert any("line 2" in w and "Windows-1252" in w for w in r.warnings)
     comments = {k: v["comment"] for k, v in stored(ingest_ws, "responses").items()}
     assert comments == {
-        "L1": "Très bien, merci", "L2": "Paid £20 fee", "L3": "Señora García was great"
+        "L1": "Très bien, merci",
+        "L2": "Paid £20 fee",
+        "L3": "Señora García was great",
     }
 
 
@@ -174,19 +176,27 @@ def test_mixed_dates_without_a_mapping(ingest_ws, bad_dir):
     r = ingest_file(ingest_ws, "responses", bad_dir / "mixed_dates.csv")
     assert (r.accepted, r.quarantined) == (5, 4)
     assert {(p.row, p.field) for p in r.reasons} == {
-        (7, "responded_at"), (8, "responded_at"), (9, "responded_at"), (10, "responded_at")
+        (7, "responded_at"),
+        (8, "responded_at"),
+        (9, "responded_at"),
+        (10, "responded_at"),
     }
     assert "unparseable date 'yesterday'" in {p.reason for p in r.reasons}
     times = {k: v["responded_at"].isoformat() for k, v in stored(ingest_ws, "responses").items()}
     assert times == {
-        "M1": "2024-03-01T09:30:00", "M2": "2024-03-01T09:30:00", "M3": "2024-03-01T09:30:00",
-        "M4": "2024-03-01T09:30:00", "M5": "2024-03-01T00:00:00",
+        "M1": "2024-03-01T09:30:00",
+        "M2": "2024-03-01T09:30:00",
+        "M3": "2024-03-01T09:30:00",
+        "M4": "2024-03-01T09:30:00",
+        "M5": "2024-03-01T00:00:00",
     }
 
 
 def test_mixed_dates_with_declared_formats(ingest_ws, bad_dir):
     r = ingest_file(
-        ingest_ws, "responses", bad_dir / "mixed_dates.csv",
+        ingest_ws,
+        "responses",
+        bad_dir / "mixed_dates.csv",
         mapping=bad_dir / "mixed_dates_map.toml",
     )
     assert (r.accepted, r.quarantined) == (7, 2)
@@ -194,7 +204,8 @@ def test_mixed_dates_with_declared_formats(ingest_ws, bad_dir):
     assert rows["M6"]["responded_at"].isoformat() == "2024-03-01T09:30:00"  # 1 March, not 3 Jan
     assert rows["M7"]["responded_at"].isoformat() == "2024-12-31T00:00:00"
     assert {p.reason for p in r.reasons} == {
-        "unparseable date 'yesterday'", "unparseable date '2024-02-30'"
+        "unparseable date 'yesterday'",
+        "unparseable date '2024-02-30'",
     }
 
 
@@ -215,7 +226,8 @@ def test_html_and_script_survive_intact(ingest_ws, bad_dir):
     assert (r.accepted, r.quarantined) == (2, 1)
     comments = {k: v["comment"] for k, v in stored(ingest_ws, "responses").items()}
     assert comments == {
-        "H1": "<script>alert('x')</script> thanks", "H2": "<b>bold</b> &amp; <i>brave</i>"
+        "H1": "<script>alert('x')</script> thanks",
+        "H2": "<b>bold</b> &amp; <i>brave</i>",
     }
     [rejected] = read_rejects(r.rejects_file)
     assert rejected["comment"] == "<img src=x onerror=alert(1)>"
@@ -225,7 +237,8 @@ def test_malformed_rows_are_quarantined_and_blank_rows_skipped(ingest_ws, bad_di
     r = ingest_file(ingest_ws, "responses", bad_dir / "malformed_rows.csv")
     assert (r.read, r.accepted, r.quarantined) == (4, 2, 2)
     assert problems(r) == {
-        (3, "", "expected 3 fields, found 2"), (4, "", "expected 3 fields, found 4")
+        (3, "", "expected 3 fields, found 2"),
+        (4, "", "expected 3 fields, found 4"),
     }
     assert "skipped 2 blank row(s)" in r.warnings
     assert set(stored(ingest_ws, "responses")) == {"R1", "R4"}

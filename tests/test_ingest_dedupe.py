@@ -36,8 +36,14 @@ def test_same_file_twice_adds_nothing(ingest_ws, tmp_path):
     f.write_text(FIRST)
     first = ingest_file(ingest_ws, "responses", f)
     assert first.to_dict() == {
-        "read": 2, "accepted": 2, "quarantined": 0, "duplicates": 0, "conflicts": 0,
-        "rejects_file": None, "updated": 0, "warnings": [],
+        "read": 2,
+        "accepted": 2,
+        "quarantined": 0,
+        "duplicates": 0,
+        "conflicts": 0,
+        "rejects_file": None,
+        "updated": 0,
+        "warnings": [],
     }
     before = snapshot(ingest_ws)
     assert len(before["response_ratings"]) == 3  # a.speed, b.speed, b.ease
@@ -78,17 +84,34 @@ def test_update_replaces_the_row_and_its_items(ingest_ws, tmp_path):
     (tmp_path / "2.csv").write_text(CHANGED)
     ingest_file(ingest_ws, "responses", tmp_path / "1.csv")
     result = runner.invoke(
-        app, ["ingest", "responses", str(tmp_path / "2.csv"), "-w", str(ingest_ws.path),
-              "--update", "--format", "json"]
+        app,
+        [
+            "ingest",
+            "responses",
+            str(tmp_path / "2.csv"),
+            "-w",
+            str(ingest_ws.path),
+            "--update",
+            "--format",
+            "json",
+        ],
     )
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
-    assert list(out)[:6] == ["read", "accepted", "quarantined", "duplicates", "conflicts",
-                             "rejects_file"]
+    assert list(out)[:6] == [
+        "read",
+        "accepted",
+        "quarantined",
+        "duplicates",
+        "conflicts",
+        "rejects_file",
+    ]
     assert (out["accepted"], out["updated"], out["duplicates"], out["conflicts"]) == (1, 1, 1, 0)
     b = {r["response_id"]: r for r in rows(ingest_ws, "responses")}["b"]
     assert (b["nps"], b["comment"]) == (5, "better now")
-    items = sorted((r["response_id"], r["item"], r["value"]) for r in rows(ingest_ws, "response_ratings"))
+    items = sorted(
+        (r["response_id"], r["item"], r["value"]) for r in rows(ingest_ws, "response_ratings")
+    )
     assert items == [("a", "speed", 8.0), ("b", "speed", 6.0)]
     assert ingest_file(ingest_ws, "responses", tmp_path / "2.csv").duplicates == 2
 
@@ -114,8 +137,13 @@ def test_same_content_from_rows_and_from_csv_is_a_duplicate(ingest_ws, tmp_path)
     f.write_text(FIRST)
     ingest_file(ingest_ws, "responses", f)
     batch = [
-        {"response_id": "a", "responded_at": "2024-05-01T10:00:00", "nps": 9,
-         "rating_speed": 8.0, "comment": "fine"},
+        {
+            "response_id": "a",
+            "responded_at": "2024-05-01T10:00:00",
+            "nps": 9,
+            "rating_speed": 8.0,
+            "comment": "fine",
+        },
     ]
     r = ingest_rows(ingest_ws, "responses", batch, source="api")
     assert (r.duplicates, r.accepted) == (1, 0)
@@ -141,7 +169,9 @@ def test_row_hash_covers_every_field_and_item():
     def hashes(columns, items):
         return dedupe.row_hashes(con, columns, dedupe.items_hash(items, 2), 7).to_pylist()
 
-    same = hashes(base, {"speed": pa.array([1.0, 1.0]), "ease": pa.array([None, None], pa.float64())})
+    same = hashes(
+        base, {"speed": pa.array([1.0, 1.0]), "ease": pa.array([None, None], pa.float64())}
+    )
     assert same[0] == same[1] and list(dedupe.version_of(pa.array(same))) == [7, 7]
     assert hashes(base, {})[0] != same[0]  # an item present or not
     assert len(set(hashes([pa.array(["a", "a"]), pa.array([1, None])], {}))) == 2

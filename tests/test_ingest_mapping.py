@@ -99,17 +99,23 @@ def test_boolean_value_maps_and_empty_targets(ingest_ws, tmp_path):
     (tmp_path / "calls.toml").write_text(
         '[columns]\ninteraction_id = "Call ID"\nstarted_at = "Start"\nanswered = "Answered"\n'
         'resolved = "Resolved"\nwait_seconds = "Wait (s)"\nchannel = "Media"\n'
-        '[values.answered]\nY = true\nN = false\n'
+        "[values.answered]\nY = true\nN = false\n"
         '[values.resolved]\nY = true\nN = false\n"?" = ""\n'
     )
-    r = ingest_file(ingest_ws, "interactions", tmp_path / "calls.csv", mapping=tmp_path / "calls.toml")
+    r = ingest_file(
+        ingest_ws, "interactions", tmp_path / "calls.csv", mapping=tmp_path / "calls.toml"
+    )
     assert (r.accepted, r.quarantined) == (2, 1)
     rows = stored(ingest_ws, "interactions", "interaction_id")
     assert (rows["c1"]["answered"], rows["c1"]["resolved"], rows["c1"]["wait_seconds"]) == (
-        True, False, 12.5
+        True,
+        False,
+        12.5,
     )
     assert (rows["c2"]["answered"], rows["c2"]["resolved"], rows["c2"]["channel"]) == (
-        False, None, "chat"
+        False,
+        None,
+        "chat",
     )
     assert {(p.row, p.field) for p in r.reasons} == {(4, "answered"), (4, "wait_seconds")}
 
@@ -147,7 +153,9 @@ def test_bad_mappings_name_the_file_and_key(ingest_ws, survey, text, words):
 def test_cli_refuses_a_bad_mapping_with_exit_2(ingest_ws, survey):
     f, m = survey
     m.write_text('[columns]\nnpss = "Q1 Recommend"\n')
-    result = runner.invoke(app, ["ingest", "responses", str(f), "-m", str(m), "-w", str(ingest_ws.path)])
+    result = runner.invoke(
+        app, ["ingest", "responses", str(f), "-m", str(m), "-w", str(ingest_ws.path)]
+    )
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "npss" in lines[0] and "Traceback" not in result.output

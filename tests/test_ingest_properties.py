@@ -68,7 +68,9 @@ def model(rows, stored: dict[str, set[int]], final: dict[str, int], update: bool
     return counts
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     kinds=st.lists(KINDS, min_size=1, max_size=30),
     seed=st.lists(st.integers(0, 40), min_size=30, max_size=30),
@@ -84,7 +86,12 @@ def test_every_row_is_accounted_for(_ingest_template, kinds, seed, update):
             result = ingest_file(ws, "responses", folder / "r.csv", update=update)
             out = result.to_dict()
             assert list(out)[:6] == [
-                "read", "accepted", "quarantined", "duplicates", "conflicts", "rejects_file"
+                "read",
+                "accepted",
+                "quarantined",
+                "duplicates",
+                "conflicts",
+                "rejects_file",
             ]
             assert out["read"] == len(rows)
             assert out["read"] == (

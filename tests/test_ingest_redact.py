@@ -13,8 +13,14 @@ from cxloop.errors import SettingsError
 from cxloop.ingest import ingest_file
 from cxloop.ingest.redact import Redactor, luhn_ok
 
-RAW = ["jane.doe@example.co.uk", "07700 900123", "+44 20 7946 0958", "4111 1111 1111 1111",
-       "GB82 WEST 1234 5698 7654 32", "bob@example.com"]
+RAW = [
+    "jane.doe@example.co.uk",
+    "07700 900123",
+    "+44 20 7946 0958",
+    "4111 1111 1111 1111",
+    "GB82 WEST 1234 5698 7654 32",
+    "bob@example.com",
+]
 
 
 @pytest.fixture
@@ -82,8 +88,10 @@ def test_pii_file_is_redacted_everywhere(ingest_ws, bad_dir):
         "P4": "Order 4111 1111 1111 1112 is not a card (fails Luhn)",
         "P5": "Refund to [ACCOUNT] please",
     }
-    everything = [str(ingest_ws.analytics.table(t).to_pyarrow().to_pylist())
-                  for t in ingest_ws.analytics.con.list_tables()]
+    everything = [
+        str(ingest_ws.analytics.table(t).to_pyarrow().to_pylist())
+        for t in ingest_ws.analytics.con.list_tables()
+    ]
     everything += [p.read_text() for p in ingest_ws.log_dir.iterdir()]
     text = "\n".join(everything)
     assert "bad score and my email is [EMAIL]" in text  # the quarantined row, redacted

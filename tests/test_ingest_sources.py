@@ -49,8 +49,16 @@ def test_parquet_with_typed_columns(ingest_ws, tmp_path):
 def test_json_lines_numbered_by_line(ingest_ws, tmp_path):
     f = tmp_path / "r.jsonl"
     f.write_text(
-        json.dumps({"response_id": "j1", "responded_at": "2024-06-01T10:00:00Z", "nps": 9,
-                    "comment": "ok", "extra": {"nested": True}}) + "\n"
+        json.dumps(
+            {
+                "response_id": "j1",
+                "responded_at": "2024-06-01T10:00:00Z",
+                "nps": 9,
+                "comment": "ok",
+                "extra": {"nested": True},
+            }
+        )
+        + "\n"
         "\n"
         '{"response_id": "j2", "responded_at": "2024-06-01", "nps": "ten"}\n'
         "{not json}\n"
@@ -121,17 +129,27 @@ def test_other_entities_use_their_own_rules(ingest_ws, tmp_path):
     r = ingest_file(ingest_ws, "customers", c)
     assert (r.accepted, r.quarantined) == (1, 2)
     assert {(p.row, p.field) for p in r.reasons} == {
-        (3, "annual_value"), (4, "annual_value"), (4, "customer_since")
+        (3, "annual_value"),
+        (4, "annual_value"),
+        (4, "customer_since"),
     }
-    assert stored(ingest_ws, "customers", "customer_id")["c1"]["customer_since"] == dt.date(2019, 4, 1)
+    assert stored(ingest_ws, "customers", "customer_id")["c1"]["customer_since"] == dt.date(
+        2019, 4, 1
+    )
 
 
 def test_typed_parquet_and_the_same_rows_as_csv_are_duplicates(ingest_ws, tmp_path):
     table = pa.table(
         {
             "interaction_id": ["i1", "i2", "i3", "i4"],
-            "started_at": pa.array([dt.datetime(2024, 3, 31, 0, 30), dt.datetime(2024, 7, 1, 9),
-                                    dt.datetime(2024, 7, 1, 9), dt.datetime(1850, 1, 1)]),
+            "started_at": pa.array(
+                [
+                    dt.datetime(2024, 3, 31, 0, 30),
+                    dt.datetime(2024, 7, 1, 9),
+                    dt.datetime(2024, 7, 1, 9),
+                    dt.datetime(1850, 1, 1),
+                ]
+            ),
             "answered": [True, False, None, True],
             "wait_seconds": pa.array([12.5, float("inf"), 3.0, 1.0]),
             "transfers": pa.array([0, 1, -2, 0], pa.int16()),

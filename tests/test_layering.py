@@ -23,7 +23,9 @@ def _imports(path: Path) -> set[str]:
                 base = base[: len(base) - node.level + 1]
                 names.add(".".join([*base, node.module] if node.module else base))
                 for alias in node.names:
-                    names.add(".".join([*base, *( [node.module] if node.module else []), alias.name]))
+                    names.add(
+                        ".".join([*base, *([node.module] if node.module else []), alias.name])
+                    )
             elif node.module:
                 names.add(node.module)
         elif isinstance(node, ast.Import):
@@ -40,8 +42,9 @@ def test_core_never_imports_a_shell(path):
     assert not bad, f"{path.relative_to(PKG)} imports {bad}"
 
 
-@pytest.mark.parametrize("path", [p for p in PKG.rglob("*.py") if "metrics" in p.parts],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", [p for p in PKG.rglob("*.py") if "metrics" in p.parts], ids=lambda p: p.name
+)
 def test_metrics_write_no_sql_strings(path):
     """Metrics are Ibis expressions only, so they run on any backend."""
     text = path.read_text()

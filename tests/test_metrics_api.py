@@ -12,24 +12,57 @@ from cxloop.ingest import ingest_rows
 @pytest.fixture
 def ws(tmp_path):
     ws = Workspace.init(tmp_path / "ws")
-    ingest_rows(ws, "customers", [
-        {"customer_id": "c1", "segment": "affluent", "product": "loan"},
-        {"customer_id": "c2", "segment": "mass", "product": "card"},
-    ], source="test")
-    ingest_rows(ws, "responses", [
-        # Monday 2026-03-02 and Sunday 2026-03-08 fall in the same ISO week
-        {"response_id": "r1", "responded_at": "2026-03-02 08:00:00", "customer_id": "c1", "nps": "10"},
-        {"response_id": "r2", "responded_at": "2026-03-08 23:00:00", "customer_id": "c1", "nps": "0"},
-        {"response_id": "r3", "responded_at": "2026-03-09 00:30:00", "customer_id": "c2", "nps": "9"},
-        {"response_id": "r4", "responded_at": "2026-03-10 00:30:00", "customer_id": None, "nps": "7"},
-    ], source="test")
+    ingest_rows(
+        ws,
+        "customers",
+        [
+            {"customer_id": "c1", "segment": "affluent", "product": "loan"},
+            {"customer_id": "c2", "segment": "mass", "product": "card"},
+        ],
+        source="test",
+    )
+    ingest_rows(
+        ws,
+        "responses",
+        [
+            # Monday 2026-03-02 and Sunday 2026-03-08 fall in the same ISO week
+            {
+                "response_id": "r1",
+                "responded_at": "2026-03-02 08:00:00",
+                "customer_id": "c1",
+                "nps": "10",
+            },
+            {
+                "response_id": "r2",
+                "responded_at": "2026-03-08 23:00:00",
+                "customer_id": "c1",
+                "nps": "0",
+            },
+            {
+                "response_id": "r3",
+                "responded_at": "2026-03-09 00:30:00",
+                "customer_id": "c2",
+                "nps": "9",
+            },
+            {
+                "response_id": "r4",
+                "responded_at": "2026-03-10 00:30:00",
+                "customer_id": None,
+                "nps": "7",
+            },
+        ],
+        source="test",
+    )
     yield ws
     ws.close()
 
 
 def test_weeks_start_on_monday(ws):
     rows = metrics.survey_scores(ws, period="week")
-    assert [(r["period"], r["n"]) for r in rows] == [(dt.date(2026, 3, 2), 2), (dt.date(2026, 3, 9), 2)]
+    assert [(r["period"], r["n"]) for r in rows] == [
+        (dt.date(2026, 3, 2), 2),
+        (dt.date(2026, 3, 9), 2),
+    ]
     assert rows[0]["nps"] == pytest.approx(0.0)
     assert rows[1]["nps"] == pytest.approx(50.0)
 
@@ -56,8 +89,12 @@ def test_unknown_names_raise_typed_errors(ws):
 
 def test_enps_is_suppressed_under_the_anonymity_minimum(ws):
     rows = [
-        {"pulse_response_id": f"p{i}", "team_id": "Harbour" if i < 6 else "Meadow",
-         "period": "2026-03-01", "enps": str(10 if i % 2 else 3)}
+        {
+            "pulse_response_id": f"p{i}",
+            "team_id": "Harbour" if i < 6 else "Meadow",
+            "period": "2026-03-01",
+            "enps": str(10 if i % 2 else 3),
+        }
         for i in range(10)
     ]
     ingest_rows(ws, "pulses", rows, source="test")

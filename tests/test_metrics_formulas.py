@@ -22,15 +22,21 @@ def test_nps_margin_hand_computed():
 
 def test_share_and_margins_hand_computed():
     assert f.share(80, 100) == pytest.approx(80.0)
-    # 1.96 * sqrt(.8 * .2 / 100) * 100 = 7.84
-    assert f.share_margin(80, 100) == pytest.approx(7.84)
+    # Agresti-Coull: p~ = 82/104; 1.96 * sqrt(p~ (1 - p~) / 104) * 100 = 7.8492...
+    assert f.share_margin(80, 100) == pytest.approx(
+        1.96 * math.sqrt(82 / 104 * 22 / 104 / 104) * 100
+    )
+    assert f.share_margin(80, 100) == pytest.approx(7.8492, abs=1e-3)
+    # never a zero margin on a small group: 0 of 5 -> p~ = 2/9
+    assert f.share_margin(0, 5) == pytest.approx(1.96 * math.sqrt(2 / 9 * 7 / 9 / 9) * 100)
+    assert f.share_margin(0, 5) > 25
     # 1.96 * 2 / sqrt(16) = 0.98
     assert f.mean_margin(2.0, 16) == pytest.approx(0.98)
 
 
-counts = st.tuples(
-    st.integers(0, 5000), st.integers(0, 5000), st.integers(0, 5000)
-).filter(lambda c: sum(c) > 0)
+counts = st.tuples(st.integers(0, 5000), st.integers(0, 5000), st.integers(0, 5000)).filter(
+    lambda c: sum(c) > 0
+)
 
 
 @given(counts)
@@ -47,7 +53,9 @@ def test_margin_shrinks_with_n(c, k):
     n = promoters + passives + detractors
     small = f.nps_margin(promoters, detractors, n)
     large = f.nps_margin(promoters * k, detractors * k, n * k)
-    assert f.nps(promoters * k, detractors * k, n * k) == pytest.approx(f.nps(promoters, detractors, n))
+    assert f.nps(promoters * k, detractors * k, n * k) == pytest.approx(
+        f.nps(promoters, detractors, n)
+    )
     assert large <= small + 1e-12
     if small > 0:
         assert large == pytest.approx(small / math.sqrt(k))

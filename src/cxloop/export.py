@@ -40,7 +40,9 @@ def write_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], out: TextI
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row.get(c) is None else safe_cell(plain(row.get(c))) for c in columns])
+        writer.writerow(
+            ["" if row.get(c) is None else safe_cell(plain(row.get(c))) for c in columns]
+        )
 
 
 def csv_text(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:

@@ -110,7 +110,9 @@ EMPLOYEES = Entity(
         _f("name", "string", "Display name."),
         _f("role", "string", "agent, team_leader, manager or head.", required=True, choices=ROLES),
         _f("team_id", "string", "Team the employee belongs to (leaders: the team they lead)."),
-        _f("manager_id", "string", "The employee's own leader.", references="employees.employee_id"),
+        _f(
+            "manager_id", "string", "The employee's own leader.", references="employees.employee_id"
+        ),
         _f("site", "string", "Site or department."),
         _f("started_on", "date", "Start date in the role."),
         _f("left_on", "date", "Leaving date; empty while employed."),
@@ -193,7 +195,13 @@ CHECKINS = Entity(
     description="1:1 check-ins between an employee and their leader (restricted).",
     fields=(
         _f("checkin_id", "string", "Natural key of the check-in.", required=True),
-        _f("employee_id", "string", "The employee.", required=True, references="employees.employee_id"),
+        _f(
+            "employee_id",
+            "string",
+            "The employee.",
+            required=True,
+            references="employees.employee_id",
+        ),
         _f("leader_id", "string", "The leader.", references="employees.employee_id"),
         _f("held_on", "date", "Date of the check-in.", required=True),
         _f("notes", "text", "Notes agreed by both.", redact=True),
@@ -263,7 +271,9 @@ def as_markdown() -> str:
             lines.append(f"At least one of {', '.join(f'`{c}`' for c in ent.one_of)} per row.")
         if ent.items_table:
             lo, hi = ent.item_range or (None, None)
-            lines.append(f"Rating items (`rating_<item>`, {lo:g}-{hi:g}) go to `{ent.items_table}`.")
+            lines.append(
+                f"Rating items (`rating_<item>`, {lo:g}-{hi:g}) go to `{ent.items_table}`."
+            )
         lines += ["", "| column | type | required | rule | meaning |", "|---|---|---|---|---|"]
         for f in ent.fields:
             rule = []

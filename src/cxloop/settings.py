@@ -28,14 +28,15 @@ class WorkspaceSettings(_Section):
         description="IANA time zone; timestamps are stored and periods cut in this zone.",
     )
 
-
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/London)") from None
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as Europe/London)"
+            ) from None
         return value
 
 
@@ -65,7 +66,9 @@ class MetricSettings(_Section):
         description="Groups with fewer responses are flagged small_sample and never ranked.",
     )
     fcr_repeat_days: int = Field(
-        7, ge=1, description="FCR: a contact counts as resolved first time if resolved "
+        7,
+        ge=1,
+        description="FCR: a contact counts as resolved first time if resolved "
         "and the customer does not contact again within this many days.",
     )
     queued_channels: list[str] = Field(

@@ -59,9 +59,7 @@ class Workspace:
         if path is None:
             path = os.environ.get(ENV_VAR)
         if not path:
-            raise WorkspaceNotFound(
-                f"no workspace given: pass --workspace or set {ENV_VAR}"
-            )
+            raise WorkspaceNotFound(f"no workspace given: pass --workspace or set {ENV_VAR}")
         path = Path(path)
         toml = path / SETTINGS_FILE
         if not toml.is_file():
@@ -80,7 +78,10 @@ class Workspace:
 
     @property
     def analytics_url(self) -> str:
-        return self.settings.stores.analytics_url or f"duckdb://{(self.path / ANALYTICS_FILE).resolve()}"
+        return (
+            self.settings.stores.analytics_url
+            or f"duckdb://{(self.path / ANALYTICS_FILE).resolve()}"
+        )
 
     @property
     def app_url(self) -> str:

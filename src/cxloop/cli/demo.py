@@ -34,8 +34,12 @@ def demo(
     path = workspace or Path("demo")
     started = time.perf_counter()
     with Progress(
-        TextColumn("{task.description:<40}"), BarColumn(), TimeElapsedColumn(),
-        console=console, transient=True, disable=not console.is_terminal,
+        TextColumn("{task.description:<40}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
     ) as bar:
         task = bar.add_task("simulate", total=1.0)
 
@@ -48,8 +52,10 @@ def demo(
     for c in ("entity", "read", "accepted", "quarantined", "duplicates", "conflicts"):
         loaded.add_column(c, justify="right" if c != "entity" else "left")
     for entity, r in result.ingests.items():
-        loaded.add_row(entity, *(f"{v:,}" for v in (r.read, r.accepted, r.quarantined,
-                                                     r.duplicates, r.conflicts)))
+        loaded.add_row(
+            entity,
+            *(f"{v:,}" for v in (r.read, r.accepted, r.quarantined, r.duplicates, r.conflicts)),
+        )
     console.print(loaded)
     print_summary(summarise(ws))
     console.print(
@@ -78,7 +84,9 @@ def print_summary(s: dict) -> None:
             f"CSAT {_pm(o['csat'], o['csat_margin'], '%')}; CES {_pm(o['ces'], o['ces_margin'], digits=2)}"
         )
     for r in s["by_channel"]:
-        console.print(f"  {r['channel'] or 'unknown':<8} NPS {_pm(r['nps'], r['nps_margin'])} (n={r['n']:,})")
+        console.print(
+            f"  {r['channel'] or 'unknown':<8} NPS {_pm(r['nps'], r['nps_margin'])} (n={r['n']:,})"
+        )
     if s["top_teams"]:
         console.print("[bold]Teams[/] (ranked only with enough responses; ± is the 95% margin)")
         for label, rows in (("highest", s["top_teams"]), ("lowest", s["bottom_teams"])):
@@ -97,4 +105,6 @@ def print_summary(s: dict) -> None:
         )
     e = s.get("enps")
     if e and not e.get("suppressed"):
-        console.print(f"[bold]Employees[/]\n  eNPS {_pm(e['enps'], e['enps_margin'])} (n={e['n']:,})")
+        console.print(
+            f"[bold]Employees[/]\n  eNPS {_pm(e['enps'], e['enps_margin'])} (n={e['n']:,})"
+        )

@@ -47,7 +47,9 @@ class OutputFormat(StrEnum):
 @handle_errors
 def ingest(
     entity: Annotated[EntityName, typer.Argument(help="What the file holds.", show_default=False)],
-    file: Annotated[Path, typer.Argument(help="CSV, Parquet or JSON-lines file.", show_default=False)],
+    file: Annotated[
+        Path, typer.Argument(help="CSV, Parquet or JSON-lines file.", show_default=False)
+    ],
     mapping: Annotated[
         Path | None,
         typer.Option("--mapping", "-m", help="Mapping file (TOML): source columns to fields."),
@@ -150,8 +152,13 @@ def _progress(wanted: bool) -> Iterator:
     def report(stage: str, done: int, total: int) -> None:
         elapsed = max(time.perf_counter() - started, 1e-6)
         rate = f"{done / elapsed:,.0f} rows/s" if done else ""
-        bar.update(task, description=STAGES.get(stage, stage), completed=done,
-                   total=total or None, rate=rate)
+        bar.update(
+            task,
+            description=STAGES.get(stage, stage),
+            completed=done,
+            total=total or None,
+            rate=rate,
+        )
 
     with bar:
         yield report

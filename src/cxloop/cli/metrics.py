@@ -18,9 +18,7 @@ ByOption = Annotated[
     str | None,
     typer.Option(help="Group by: team, agent, channel, segment, product, queue... (comma list)."),
 ]
-PeriodOption = Annotated[
-    str, typer.Option(help="day, week, month, quarter, year or all.")
-]
+PeriodOption = Annotated[str, typer.Option(help="day, week, month, quarter, year or all.")]
 SinceOption = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="First day.")]
 UntilOption = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Last day.")]
 FilterOption = Annotated[
@@ -63,8 +61,7 @@ def _show(
         shown = {k: r[k] for k in keys}
         for label, (value, margin, unit) in spec.items():
             shown[label] = (
-                _pm(r[value], r[margin] if margin else None, unit)
-                if unit != "raw" else r[value]
+                _pm(r[value], r[margin] if margin else None, unit) if unit != "raw" else r[value]
             )
         out.append(shown)
     return out, [*keys, *spec]
@@ -94,14 +91,28 @@ def metrics_command(
     keys = _keys(rows, SURVEY_COLUMNS)
     columns = keys + list(SURVEY_COLUMNS)
     if fmt is Format.table:
-        rows, columns = _show(rows, keys, {
-            "n": ("n", None, "raw"), "NPS": ("nps", "nps_margin", ""),
-            "CSAT": ("csat", "csat_margin", "%"), "CES": ("ces", "ces_margin", ""),
-            "small": ("small_sample", None, "raw"), "rank": ("rank", None, "raw"),
-        })
-    emit(rows, fmt, columns=columns, title="Survey scores (± 95% margin)",
-         notes=[f"small_sample: fewer than {ws.settings.metrics.min_group_responses} NPS answers; "
-                "never ranked."])
+        rows, columns = _show(
+            rows,
+            keys,
+            {
+                "n": ("n", None, "raw"),
+                "NPS": ("nps", "nps_margin", ""),
+                "CSAT": ("csat", "csat_margin", "%"),
+                "CES": ("ces", "ces_margin", ""),
+                "small": ("small_sample", None, "raw"),
+                "rank": ("rank", None, "raw"),
+            },
+        )
+    emit(
+        rows,
+        fmt,
+        columns=columns,
+        title="Survey scores (± 95% margin)",
+        notes=[
+            f"small_sample: fewer than {ws.settings.metrics.min_group_responses} NPS answers; "
+            "never ranked."
+        ],
+    )
 
 
 @app.command()
@@ -126,21 +137,32 @@ def kpis(
     keys = _keys(rows, KPI_COLUMNS)
     columns = keys + list(KPI_COLUMNS)
     if fmt is Format.table:
-        rows, columns = _show(rows, keys, {
-            "offered": ("offered", None, "raw"),
-            "GOS": ("grade_of_service", "grade_of_service_margin", "%"),
-            "ASA s": ("asa", "asa_margin", ""),
-            "abandon": ("abandonment", "abandonment_margin", "%"),
-            "AHT s": ("aht", "aht_margin", ""),
-            "transfer": ("transfer_rate", "transfer_rate_margin", "%"),
-            "FCR": ("fcr", "fcr_margin", "%"),
-            "small": ("small_sample", None, "raw"),
-        })
+        rows, columns = _show(
+            rows,
+            keys,
+            {
+                "offered": ("offered", None, "raw"),
+                "GOS": ("grade_of_service", "grade_of_service_margin", "%"),
+                "ASA s": ("asa", "asa_margin", ""),
+                "abandon": ("abandonment", "abandonment_margin", "%"),
+                "AHT s": ("aht", "aht_margin", ""),
+                "transfer": ("transfer_rate", "transfer_rate_margin", "%"),
+                "FCR": ("fcr", "fcr_margin", "%"),
+                "small": ("small_sample", None, "raw"),
+            },
+        )
     cfg = ws.settings.metrics
-    emit(rows, fmt, columns=columns, title="Contact-centre KPIs",
-         notes=[f"grade_of_service: % of offered {'/'.join(cfg.queued_channels)} contacts "
-                f"answered within {cfg.gos_target_seconds:g} s; ASA and AHT in seconds; "
-                f"FCR: resolved, no repeat within {cfg.fcr_repeat_days} days."])
+    emit(
+        rows,
+        fmt,
+        columns=columns,
+        title="Contact-centre KPIs",
+        notes=[
+            f"grade_of_service: % of offered {'/'.join(cfg.queued_channels)} contacts "
+            f"answered within {cfg.gos_target_seconds:g} s; ASA and AHT in seconds; "
+            f"FCR: resolved, no repeat within {cfg.fcr_repeat_days} days."
+        ],
+    )
 
 
 @app.command()
@@ -162,9 +184,19 @@ def enps(
     keys = _keys(rows, ENPS_COLUMNS)
     columns = keys + list(ENPS_COLUMNS)
     if fmt is Format.table:
-        rows, columns = _show(rows, keys, {
-            "n": ("n", None, "raw"), "eNPS": ("enps", "enps_margin", ""),
-            "suppressed": ("suppressed", None, "raw"),
-        })
-    emit(rows, fmt, columns=columns, title="Employee NPS (95% margins)",
-         notes=[f"suppressed: fewer than {ws.settings.privacy.min_pulse_group} respondents."])
+        rows, columns = _show(
+            rows,
+            keys,
+            {
+                "n": ("n", None, "raw"),
+                "eNPS": ("enps", "enps_margin", ""),
+                "suppressed": ("suppressed", None, "raw"),
+            },
+        )
+    emit(
+        rows,
+        fmt,
+        columns=columns,
+        title="Employee NPS (95% margins)",
+        notes=[f"suppressed: fewer than {ws.settings.privacy.min_pulse_group} respondents."],
+    )

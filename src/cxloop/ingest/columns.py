@@ -43,8 +43,10 @@ def resolve(raw: RawTable, entity: Entity, mapping: Mapping, source: str) -> Res
     origin: dict[str, str] = {}
 
     def find(label: str, wanted: str) -> str:
-        hit = exact.get(wanted) or folded.get(wanted.strip().casefold()) or loose.get(
-            normalise(wanted)
+        hit = (
+            exact.get(wanted)
+            or folded.get(wanted.strip().casefold())
+            or loose.get(normalise(wanted))
         )
         if hit is None:
             raise MappingError(

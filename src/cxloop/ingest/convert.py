@@ -61,11 +61,13 @@ def check(table: pa.Table, entity: Entity, ctx: Context, rows: pa.Array) -> Chec
     warnings: list[str] = []
     present = [c for c in table.column_names if c in entity.names or c.startswith(RATING_PREFIX)]
     with ThreadPoolExecutor(max_workers=4) as pool:  # Arrow kernels release the GIL
-        texts = dict(zip(
-            present,
-            pool.map(lambda c: clean(table.column(c), ctx.mapping.values.get(c)), present),
-            strict=True,
-        ))
+        texts = dict(
+            zip(
+                present,
+                pool.map(lambda c: clean(table.column(c), ctx.mapping.values.get(c)), present),
+                strict=True,
+            )
+        )
     for f in entity.fields:
         if f.name not in texts:
             columns[f.name] = pa.nulls(n, f.arrow_type)
@@ -151,7 +153,13 @@ def _convert(text, f: Field, ctx: Context, problems: Problems):
     else:  # timestamp or date
         m = ctx.mapping
         values, unparseable, out_of_range = timestamps.parse(
-            ctx.con, text, f.type, m.formats, m.timezone or ctx.workspace_tz, ctx.workspace_tz, m.path
+            ctx.con,
+            text,
+            f.type,
+            m.formats,
+            m.timezone or ctx.workspace_tz,
+            ctx.workspace_tz,
+            m.path,
         )
         problems.add(unparseable, f.name, "unparseable date", text, "unparseable date {value}")
         problems.add(
@@ -231,7 +239,9 @@ def _one_of(entity: Entity, columns: dict, problems: Problems) -> None:
         absent = pc.and_(pc.is_null(columns[name]), pc.invert(problems.failed(name)))
         none = absent if none is None else pc.and_(none, absent)
     label = " or ".join(entity.one_of)
-    problems.add(none, label, "no score: at least one of " + ", ".join(entity.one_of) + " is needed")
+    problems.add(
+        none, label, "no score: at least one of " + ", ".join(entity.one_of) + " is needed"
+    )
 
 
 def _rating(name: str, text, entity: Entity, problems: Problems):

@@ -39,7 +39,7 @@ def parse_delimiter(value: str | None) -> str | None:
     if value is None or value == "":
         return None
     value = _NAMES.get(value.lower(), value)
-    if len(value) != 1 or value in "\"\r\n":
+    if len(value) != 1 or value in '"\r\n':
         raise InputUnreadable("--delimiter", f"{value!r} is not a usable delimiter (one character)")
     return value
 
@@ -215,7 +215,7 @@ def _parse_error(path: str, data: bytes, delimiter: str, error: Exception) -> In
     except csv.Error as e:
         text = str(e)
         if "unexpected end of data" in text or "EOF" in text:
-            text = "a quoted value is never closed (a missing \")"
+            text = 'a quoted value is never closed (a missing ")'
         return InputUnreadable(path, text, line=start)
     return InputUnreadable(path, f"cannot parse the CSV: {message}")
 

@@ -68,7 +68,9 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 def _item_hash(name: str, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """A 64-bit hash of (item name, value) per row; 0 where the value is empty."""
-    salt = np.uint64(int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little"))
+    salt = np.uint64(
+        int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
+    )
     v = values.to_numpy(zero_copy_only=False).astype(np.float64) + 0.0  # -0.0 becomes 0.0
     present = ~np.isnan(v)
     return np.where(present, _mix(np.where(present, v, 0.0).view(np.uint64) ^ salt), np.uint64(0))

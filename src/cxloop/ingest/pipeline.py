@@ -81,16 +81,23 @@ def run(
     problems = checked.problems.table()
     _count(result, raw, problems, compared.classified)
     rej = rejects.collect(
-        problems, raw.bad, _conflicts(entity, compared), raw.table, raw.rows,
-        resolved.source_columns, raw.table.column_names, redactor,
+        problems,
+        raw.bad,
+        _conflicts(entity, compared),
+        raw.table,
+        raw.rows,
+        resolved.source_columns,
+        raw.table.column_names,
+        redactor,
     )
     first = rej.table.slice(0, IngestResult.MAX_EXAMPLES).select(["row", "field", "reason"])
     result.reasons = [Problem(r["row"], r["field"], r["reason"]) for r in first.to_pylist()]
     result.reason_counts = rejects.kinds(rej)
     result.ingest_id = f"{dt.datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     new_rows, item_rows, replaced = _writes(entity, compared, result.ingest_id)
-    _commit(ws, entity, result, new_rows, item_rows, replaced, rej, _log_row(ws, result, raw),
-            progress)
+    _commit(
+        ws, entity, result, new_rows, item_rows, replaced, rej, _log_row(ws, result, raw), progress
+    )
     return result
 
 
@@ -100,7 +107,8 @@ def _refuse_unreadable(raw: RawTable, source: str) -> None:
     if first is None:
         raise InputUnreadable(source, "no records")
     raise InputUnreadable(
-        source, f"no readable records ({len(raw.bad)} tried); first: {first.reason}",
+        source,
+        f"no readable records ({len(raw.bad)} tried); first: {first.reason}",
         line=first.row,
     )
 
@@ -207,7 +215,10 @@ def _check_references(store, entity: Entity, checked: Checked) -> None:
         unknown = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=known)))
         label = f.name.removesuffix("_id").replace("_", " ")
         checked.problems.add(
-            unknown, f.name, "not among the loaded employees", values,
+            unknown,
+            f.name,
+            "not among the loaded employees",
+            values,
             f"unknown {label} {{value}} is {{kind}}",
         )
 
@@ -222,7 +233,8 @@ def _conflicts(entity: Entity, c: Compared) -> pa.Table:
     stored = classified.replaces.filter(mask)
     shown = quoted(keys.take(idx))
     where = pc.if_else(
-        stored, " is already stored with different content (--update replaces it)",
+        stored,
+        " is already stored with different content (--update replaces it)",
         " appears earlier in this source with different content",
     )
     return pa.table(
@@ -259,10 +271,17 @@ def _item_rows(entity: Entity, keys, items: dict) -> pa.Table | None:
 def _log_row(ws, result: IngestResult, raw: RawTable) -> pa.Table:
     now = dt.datetime.now(ZoneInfo(ws.settings.workspace.timezone)).replace(tzinfo=None)
     row = {
-        "ingest_id": result.ingest_id, "entity": result.entity, "source": result.source,
-        "source_sha256": raw.sha256, "ingested_at": now, "read": result.read,
-        "accepted": result.accepted, "quarantined": result.quarantined,
-        "duplicates": result.duplicates, "conflicts": result.conflicts, "updated": result.updated,
+        "ingest_id": result.ingest_id,
+        "entity": result.entity,
+        "source": result.source,
+        "source_sha256": raw.sha256,
+        "ingested_at": now,
+        "read": result.read,
+        "accepted": result.accepted,
+        "quarantined": result.quarantined,
+        "duplicates": result.duplicates,
+        "conflicts": result.conflicts,
+        "updated": result.updated,
     }
     return pa.Table.from_pylist([row], schema=INGEST_LOG_SCHEMA)
 
@@ -283,7 +302,9 @@ def _commit(ws, entity, result, new_rows, item_rows, replaced, rej, log, progres
                     storeio.delete(store, entity.items_table, entity.key, replaced)
             done = storeio.write_rows(store, entity.name, new_rows, progress, total=total)
             if item_rows is not None:
-                storeio.write_rows(store, entity.items_table, item_rows, progress, done=done, total=total)
+                storeio.write_rows(
+                    store, entity.items_table, item_rows, progress, done=done, total=total
+                )
             if not rej.empty:
                 store.insert(
                     "quarantine",

@@ -58,8 +58,12 @@ def collect(
     for table in (problems, extra):
         if table.num_rows:
             pos = table["pos"]
-            part = {"row": rows.take(pos), "field": table["field"], "kind": table["kind"],
-                    "reason": table["reason"]}
+            part = {
+                "row": rows.take(pos),
+                "field": table["field"],
+                "kind": table["kind"],
+                "reason": table["reason"],
+            }
             for c in columns:
                 part["v:" + c] = source.column(c).take(pos)
             parts.append(pa.table(part))
@@ -76,8 +80,12 @@ def collect(
             part["v:" + c] = pa.array([b.values[i] if i < len(b.values) else None for b in bad])
         parts.append(pa.table(part))
     if not parts:
-        schema = [("row", pa.int64()), ("field", pa.string()), ("kind", pa.string()),
-                  ("reason", pa.string())] + [("v:" + c, pa.string()) for c in columns]
+        schema = [
+            ("row", pa.int64()),
+            ("field", pa.string()),
+            ("kind", pa.string()),
+            ("reason", pa.string()),
+        ] + [("v:" + c, pa.string()) for c in columns]
         return Rejects(pa.schema(schema).empty_table(), columns)
     table = pa.concat_tables(parts, promote_options="permissive").sort_by([("row", "ascending")])
     for name in ["reason"] + ["v:" + c for c in columns]:
@@ -143,9 +151,7 @@ def kinds(rejects: Rejects) -> dict[str, int]:
     """How many lines of each kind: {"nps: above the maximum 10": 12, ...}, most frequent first."""
     if rejects.empty:
         return {}
-    label = pc.binary_join_element_wise(
-        rejects.table["field"], rejects.table["kind"], ": "
-    )
+    label = pc.binary_join_element_wise(rejects.table["field"], rejects.table["kind"], ": ")
     label = pc.if_else(pc.equal(rejects.table["field"], ""), rejects.table["kind"], label)
     counts = pc.value_counts(label).to_pylist()
     return dict(sorted(((c["values"], c["counts"]) for c in counts), key=lambda kv: -kv[1]))

@@ -28,7 +28,9 @@ PARQUET_EXT = {".parquet", ".pq"}
 JSON_EXT = {".jsonl", ".ndjson", ".json"}
 
 
-def read_source(path: str | Path, encoding: str | None = None, delimiter: str | None = None) -> RawTable:
+def read_source(
+    path: str | Path, encoding: str | None = None, delimiter: str | None = None
+) -> RawTable:
     """Read a file (see the module docstring)."""
     path = Path(path)
     name = str(path)
@@ -155,9 +157,11 @@ def _table_of_strings(records: list[dict[str, str | None]]) -> pa.Table:
     names: dict[str, None] = {}
     for rec in records:
         names.update(dict.fromkeys(rec))
-    return pa.table(
-        {n: pa.array([rec.get(n) for rec in records], pa.string()) for n in names}
-    ) if names else pa.table({})
+    return (
+        pa.table({n: pa.array([rec.get(n) for rec in records], pa.string()) for n in names})
+        if names
+        else pa.table({})
+    )
 
 
 def table_to_raw(table: pa.Table, source: str = "table", first_row: int = 1) -> RawTable:
@@ -195,8 +199,12 @@ def _plain(source: str, name: str, col: pa.ChunkedArray) -> pa.ChunkedArray:
         return pc.if_else(pc.is_nan(col), pa.scalar(None, t), col)
     if pa.types.is_decimal(t):
         return col.cast(pa.float64())
-    if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_timestamp(t) \
-            or pa.types.is_date(t):
+    if (
+        pa.types.is_boolean(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_timestamp(t)
+        or pa.types.is_date(t)
+    ):
         return col
     if pa.types.is_temporal(t):  # times of day, durations: as text
         return col.cast(pa.string())
@@ -204,7 +212,9 @@ def _plain(source: str, name: str, col: pa.ChunkedArray) -> pa.ChunkedArray:
         try:
             return col.cast(pa.string())
         except pa.ArrowInvalid:
-            raise InputUnreadable(source, f"column {name!r} holds bytes that are not UTF-8 text") from None
+            raise InputUnreadable(
+                source, f"column {name!r} holds bytes that are not UTF-8 text"
+            ) from None
     raise InputUnreadable(
         source, f"column {name!r} has type {t}, which cannot be ingested (only plain values)"
     )

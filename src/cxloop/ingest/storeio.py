@@ -44,7 +44,9 @@ def stored_content(store, entity: Entity, keys: pa.Array) -> tuple[pa.Table, pa.
     items = None
     if entity.items_table:
         it = store.table(entity.items_table)
-        expr = it.semi_join(wanted, it[entity.key] == wanted["_k"]).select(entity.key, "item", "value")
+        expr = it.semi_join(wanted, it[entity.key] == wanted["_k"]).select(
+            entity.key, "item", "value"
+        )
         items = expr.to_pyarrow()
     return content, items
 

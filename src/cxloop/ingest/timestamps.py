@@ -152,8 +152,13 @@ def convert_typed(
     t = values.type
     if kind == "date":
         out = pc.cast(values, pa.date32())
-    elif pa.types.is_timestamp(t) and t.tz is None and source_tz == workspace_tz or \
-            pa.types.is_date(t) and source_tz == workspace_tz:
+    elif (
+        pa.types.is_timestamp(t)
+        and t.tz is None
+        and source_tz == workspace_tz
+        or pa.types.is_date(t)
+        and source_tz == workspace_tz
+    ):
         out = pc.cast(values, pa.timestamp("us"))
     else:
         aware = pa.types.is_timestamp(t) and t.tz is not None

@@ -54,8 +54,7 @@ def require(ws, metric: str) -> None:
     entity, _columns = METRIC_NEEDS[metric]
     if ws.analytics.count(entity) == 0:
         raise MissingData(
-            f"{metric} needs {entity} data and none is loaded; "
-            f"run `cxloop ingest {entity} FILE`"
+            f"{metric} needs {entity} data and none is loaded; run `cxloop ingest {entity} FILE`"
         )
 
 

@@ -24,14 +24,25 @@ from . import formulas as f
 from ._query import aggregate, grouped, rank_within_period, require, rows
 
 COLUMNS = (
-    "offered", "answered", "abandoned",
-    "grade_of_service", "grade_of_service_margin",
-    "asa", "asa_margin",
-    "abandonment", "abandonment_margin",
-    "handled", "aht", "aht_margin",
-    "transfer_rate", "transfer_rate_margin",
-    "fcr", "fcr_margin", "fcr_n",
-    "small_sample", "rank",
+    "offered",
+    "answered",
+    "abandoned",
+    "grade_of_service",
+    "grade_of_service_margin",
+    "asa",
+    "asa_margin",
+    "abandonment",
+    "abandonment_margin",
+    "handled",
+    "aht",
+    "aht_margin",
+    "transfer_rate",
+    "transfer_rate_margin",
+    "fcr",
+    "fcr_margin",
+    "fcr_n",
+    "small_sample",
+    "rank",
 )
 
 

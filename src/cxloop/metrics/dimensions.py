@@ -56,7 +56,11 @@ DIMENSIONS: dict[str, dict[str, Dimension]] = {
 }
 
 _JOIN_KEYS = {"customers": "customer_id", "employees": "agent_id", "interactions": "interaction_id"}
-_TARGET_KEYS = {"customers": "customer_id", "employees": "employee_id", "interactions": "interaction_id"}
+_TARGET_KEYS = {
+    "customers": "customer_id",
+    "employees": "employee_id",
+    "interactions": "interaction_id",
+}
 
 
 def parse_by(by: str | Sequence[str] | None) -> list[str]:
@@ -119,12 +123,18 @@ def apply_filters(
     """Keep rows in [since, until] (dates inclusive) whose dimensions match ``where``."""
     col = table[time_column]
     if since is not None:
-        table = table.filter(col >= ibis.literal(since) if not col.type().is_timestamp()
-                             else col >= ibis.timestamp(dt.datetime.combine(since, dt.time())))
+        table = table.filter(
+            col >= ibis.literal(since)
+            if not col.type().is_timestamp()
+            else col >= ibis.timestamp(dt.datetime.combine(since, dt.time()))
+        )
     if until is not None:
         end = until + dt.timedelta(days=1)
-        table = table.filter(col < ibis.literal(end) if not col.type().is_timestamp()
-                             else col < ibis.timestamp(dt.datetime.combine(end, dt.time())))
+        table = table.filter(
+            col < ibis.literal(end)
+            if not col.type().is_timestamp()
+            else col < ibis.timestamp(dt.datetime.combine(end, dt.time()))
+        )
     for name, values in (where or {}).items():
         table = table.filter(table[name].isin(list(values)))
     return table

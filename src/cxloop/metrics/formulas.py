@@ -50,9 +50,13 @@ def share(hits: Any, n: Any) -> Any:
 
 
 def share_margin(hits: Any, n: Any, z: float = Z95) -> Any:
-    """95% margin of a percentage, normal approximation: ``1.96 · sqrt(p(1−p)/n) · 100``."""
-    p = _real(hits) / n
-    return z * _sqrt(p * (1 - p) / n) * 100
+    """95% margin of a percentage, Agresti-Coull ("plus four"): never zero on small groups.
+
+    ``p̃ = (hits + 2) / (n + 4)``; margin ``1.96 · sqrt(p̃(1−p̃)/(n + 4)) · 100``. For large
+    n it equals the normal approximation; for 0 of 5 it is ±33 points, not ±0.
+    """
+    p = (_real(hits) + 2) / (n + 4)
+    return z * _sqrt(p * (1 - p) / (n + 4)) * 100
 
 
 def mean_margin(sd: Any, n: Any, z: float = Z95) -> Any:

@@ -19,9 +19,20 @@ from ._query import aggregate, grouped, rank_within_period, require, rows
 
 #: Columns of every survey_scores row, after the group keys.
 COLUMNS = (
-    "n", "nps", "nps_margin", "promoters", "passives", "detractors",
-    "csat", "csat_margin", "csat_n", "ces", "ces_margin", "ces_n",
-    "small_sample", "rank",
+    "n",
+    "nps",
+    "nps_margin",
+    "promoters",
+    "passives",
+    "detractors",
+    "csat",
+    "csat_margin",
+    "csat_n",
+    "ces",
+    "ces_margin",
+    "ces_n",
+    "small_sample",
+    "rank",
 )
 
 

@@ -96,7 +96,7 @@ class AnalyticsStore:
         return self.con.table(name)
 
     def count(self, name: str) -> int:
-        return int(self.con.table(name).count().execute())
+        return int(self.con.to_pyarrow(self.con.table(name).count()).as_py())
 
     # -- writing ----------------------------------------------------------------
     @contextlib.contextmanager
