@@ -85,7 +85,7 @@ def print_summary(s: dict) -> None:
         )
     for r in s["by_channel"]:
         console.print(
-            f"  {r['channel'] or 'unknown':<8} NPS {_pm(r['nps'], r['nps_margin'])} (n={r['n']:,})"
+            f"  {r['channel'] or 'none':<8} NPS {_pm(r['nps'], r['nps_margin'])} (n={r['n']:,})"
         )
     if s["top_teams"]:
         console.print("[bold]Teams[/] (ranked only with enough responses; ± is the 95% margin)")

@@ -88,12 +88,9 @@ def ingest_table(
     progress: Progress | None = None,
 ) -> IngestResult:
     """Ingest an Arrow table (rows numbered from 1), through the same pipeline as a file."""
-    ent = _entity(entity)
-    m = _mapping(mapping, ent)
-    raw = table_to_raw(table, source=source)
-    if raw.table.num_rows == 0:
-        return IngestResult(entity=ent.name, source=source)
-    return run(ws, ent, raw, m, source=source, update=update, progress=progress)
+    return _ingest_batch(
+        ws, entity, table_to_raw(table, source=source), source, mapping, update, progress
+    )
 
 
 def ingest_rows(
@@ -107,9 +104,15 @@ def ingest_rows(
     progress: Progress | None = None,
 ) -> IngestResult:
     """Ingest a batch of records given as dicts (for example a JSON body posted over HTTP)."""
+    return _ingest_batch(
+        ws, entity, rows_to_raw(rows, source=source), source, mapping, update, progress
+    )
+
+
+def _ingest_batch(ws, entity, raw, source, mapping, update, progress) -> IngestResult:
+    """The shared tail of ingest_table and ingest_rows: an empty batch reads 0 rows."""
     ent = _entity(entity)
     m = _mapping(mapping, ent)
-    raw = rows_to_raw(rows, source=source)
     if raw.table.num_rows == 0:
         return IngestResult(entity=ent.name, source=source)
     return run(ws, ent, raw, m, source=source, update=update, progress=progress)
