@@ -59,3 +59,52 @@ def test_demo_refuses_to_overwrite_without_force(demo):
     result = runner.invoke(app, ["demo", "--workspace", str(path), "--size", "small"])
     assert result.exit_code == 1
     assert "already exists" in result.stderr
+
+
+def _month_bounds(month: str, months: int = 1):
+    import datetime as dt
+
+    start = dt.date.fromisoformat(f"{month}-01")
+    end = start
+    for _ in range(months):
+        end = (end.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return start, end - dt.timedelta(days=1)
+
+
+def test_metrics_recover_the_planted_engagement_drop(demo):
+    """eNPS falls in the drop month; customer NPS holds that month and falls the month after."""
+    path, *_ = demo
+    truth = json.loads((path / "truth.json").read_text())["engagement_drop"]
+    team = truth["team_id"]
+    ws = Workspace.open(path)
+    base_since, _ = _month_bounds(truth["baseline_months"][0])
+    _, base_until = _month_bounds(truth["baseline_months"][-1])
+    drop = _month_bounds(truth["engagement_drop_month"])
+    after = _month_bounds(truth["nps_drop_month"], months=2)
+
+    def enps(since, until):
+        rows = metrics.employee_nps(ws, by="team", period=None, since=since, until=until)
+        return next(r for r in rows if r["team"] == team)
+
+    def nps(since, until):
+        (row,) = metrics.survey_scores(ws, since=since, until=until, where={"team": [team]})
+        return row
+
+    base_e, drop_e = enps(base_since, base_until), enps(*drop)
+    assert drop_e["enps"] + drop_e["enps_margin"] < base_e["enps"] - base_e["enps_margin"]
+    base_n, drop_n, after_n = nps(base_since, base_until), nps(*drop), nps(*after)
+    assert drop_n["nps"] > base_n["nps"] - 15  # not yet in the drop month
+    assert after_n["nps"] + after_n["nps_margin"] < base_n["nps"]  # a month later
+    ws.close()
+
+
+def test_phone_grade_of_service_target_is_met_as_planted(demo):
+    """The wait-time truth needs GOS on target: the KPI must show it, with its margin."""
+    path, *_ = demo
+    truth = json.loads((path / "truth.json").read_text())["wait_threshold"]
+    ws = Workspace.open(path)
+    (phone,) = metrics.contact_centre_kpis(ws, where={"channel": ["phone"]})
+    target = 100 * truth.get("gos_target_share", 0.8)
+    assert phone["grade_of_service"] - phone["grade_of_service_margin"] >= target
+    assert phone["grade_of_service"] == pytest.approx(100 * truth["observed_gos_share"], abs=0.01)
+    ws.close()
