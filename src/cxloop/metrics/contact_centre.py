@@ -48,7 +48,8 @@ COLUMNS = (
 
 def _with_repeat_flag(t: ibis.Table, repeat_days: int) -> ibis.Table:
     """Mark contacts followed by another contact of the same customer within N days."""
-    w = ibis.window(group_by=t.customer_id, order_by=t.started_at)
+    # interaction_id breaks ties, so two contacts at the same second give one answer
+    w = ibis.window(group_by=t.customer_id, order_by=[t.started_at, t.interaction_id])
     next_at = t.started_at.lead().over(w)
     repeat = next_at.notnull() & (next_at <= t.started_at + ibis.interval(days=repeat_days))
     return t.mutate(repeated=repeat.fill_null(False))

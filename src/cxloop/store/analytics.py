@@ -53,6 +53,46 @@ INGEST_LOG_SCHEMA = pa.schema(
 )
 
 
+#: Text columns with few distinct values (dictionary-compressed on DuckDB); other text is
+#: ids or free text (FSST).
+CATEGORICAL = frozenset(
+    {
+        "acquired_via", "agent_id", "channel", "instrument", "item", "leader_id",
+        "manager_id", "product", "queue", "reason", "region", "role", "segment",
+        "site", "team_id", INGEST_ID,
+    }
+)  # fmt: skip
+
+#: DuckDB column type and the compression that fits each Arrow type. Naming the
+#: compression spares DuckDB its per-segment analysis: bulk writes take about a third
+#: less time for the same file size and query speed (bench/RESULTS.md).
+_DUCKDB_COLUMNS = {
+    pa.string(): ("VARCHAR", "fsst"),
+    pa.int64(): ("BIGINT", "bitpacking"),
+    pa.float64(): ("DOUBLE", "alp"),
+    pa.timestamp("us"): ("TIMESTAMP", "bitpacking"),
+    pa.date32(): ("DATE", "bitpacking"),
+    pa.bool_(): ("BOOLEAN", None),
+}
+
+
+def duckdb_table_ddl(name: str, schema: pa.Schema) -> str:
+    """CREATE TABLE for DuckDB with each column's compression named.
+
+    Names come from cxloop's own data model, never from input data.
+    """
+    columns = []
+    for field in schema:
+        sql_type, compression = _DUCKDB_COLUMNS[field.type]
+        if field.name == ROW_HASH:
+            compression = "uncompressed"  # a hash is random: nothing to compress
+        elif field.name in CATEGORICAL:
+            compression = "dictionary"
+        using = f" USING COMPRESSION {compression}" if compression else ""
+        columns.append(f'"{field.name}" {sql_type}{using}')
+    return f'CREATE TABLE "{name}" ({", ".join(columns)})'
+
+
 def table_schemas() -> dict[str, pa.Schema]:
     """The schema of every table the analytics store holds."""
     schemas: dict[str, pa.Schema] = {}
@@ -88,7 +128,11 @@ class AnalyticsStore:
         """Create any canonical table that does not exist yet (empty, typed)."""
         existing = set(self.con.list_tables())
         for name, schema in table_schemas().items():
-            if name not in existing:
+            if name in existing:
+                continue
+            if self.dialect == "duckdb" and all(f.type in _DUCKDB_COLUMNS for f in schema):
+                self._raw(duckdb_table_ddl(name, schema))
+            else:
                 self.con.create_table(name, schema=ibis.schema(schema))
 
     # -- reading ----------------------------------------------------------------
