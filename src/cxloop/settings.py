@@ -55,7 +55,7 @@ class StoreSettings(_Section):
 
 class MetricSettings(_Section):
     gos_target_seconds: float = Field(
-        20, gt=0, description="Grade of service: answered within this many seconds counts."
+        20.0, gt=0, description="Grade of service: answered within this many seconds counts."
     )
     gos_target_share: float = Field(
         0.8, gt=0, le=1, description="The grade-of-service level the centre aims for."

@@ -50,7 +50,7 @@ class Workspace:
         ws = cls(path, settings)
         ws.log_dir.mkdir(exist_ok=True)
         ws.analytics.ensure_schema()
-        ws.app.upgrade()
+        ws.app  # noqa: B018 - creates the app store and applies its migrations
         return ws
 
     @classmethod
@@ -97,9 +97,13 @@ class Workspace:
 
     @cached_property
     def app(self):  # -> AppStore
+        """The app store, its migrations applied (a workspace made by an older cxloop is
+        brought up to date the first time it is used)."""
         from .store.app import AppStore
 
-        return AppStore(self.app_url)
+        store = AppStore(self.app_url)
+        store.upgrade()
+        return store
 
     def close(self) -> None:
         if "analytics" in self.__dict__:
