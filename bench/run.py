@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # the text benchmarks live beside this file
 DATA = HERE / "data"
 SOURCE = DATA / "source"
 WS = DATA / "ws"
@@ -211,7 +212,45 @@ def _compare(ref: list[tuple], rows: list[dict], name: str) -> float:
     return worst
 
 
-def write_results(ingest: dict, queries: dict) -> str:
+def bench_text() -> dict:
+    """Tagging speed, sentiment against VADER, discovery against BERTopic, zero-shot."""
+    import discovery
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+    import sentiment
+    import tagging
+    import zeroshot
+
+    table = pcsv.read_csv(SOURCE / "responses.csv", convert_options=pcsv.ConvertOptions(
+        include_columns=["comment"], column_types={"comment": "string"}))  # fmt: skip
+    comments = pc.drop_null(table.column("comment")).to_pylist()
+    million = (comments * (1_000_000 // len(comments) + 1))[:1_000_000]
+    distinct = list(dict.fromkeys(comments))[:20_000]
+    out = {"phrases": tagging.phrases(million)}
+    print(json.dumps(out, indent=1), flush=True)
+    out["full"] = tagging.full(distinct)
+    print(json.dumps(out["full"], indent=1), flush=True)
+    for name, module in (("sentiment", sentiment), ("discovery", discovery),
+                         ("zeroshot", zeroshot)):  # fmt: skip
+        out[name] = module.run()
+        print(json.dumps(out[name], indent=1, default=str), flush=True)
+    return out
+
+
+def text_sections(text: dict) -> list[str]:
+    import discovery
+    import sentiment
+    import tagging
+    import zeroshot
+
+    lines = tagging.markdown(text["phrases"], text["full"])
+    lines += sentiment.markdown(text["sentiment"])
+    lines += discovery.markdown(text["discovery"])
+    lines += zeroshot.markdown(text["zeroshot"])
+    return lines
+
+
+def write_results(ingest: dict, queries: dict, text: dict | None = None) -> str:
     lines = [
         "# Benchmark results",
         "",
@@ -282,6 +321,8 @@ def write_results(ingest: dict, queries: dict) -> str:
         "items each and 64% non-empty comments (174 MB); 10.8M interactions as Parquet.",
         "",
     ]
+    if text:
+        lines += text_sections(text)
     text = "\n".join(lines)
     (HERE / "RESULTS.md").write_text(text)
     return text
@@ -293,22 +334,26 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--only", choices=["ingest", "queries"], help="run one part")
+    parser.add_argument("--only", choices=["ingest", "queries", "text"], help="run one part")
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
     ensure_data()
     last = HERE / "data" / "last.json"
     previous = json.loads(last.read_text()) if last.exists() else {}
-    if args.only != "queries":
+    if args.only in (None, "ingest"):
         previous["ingest"] = bench_ingest(args.rounds)
         print(json.dumps(previous["ingest"], indent=1), flush=True)
         last.write_text(json.dumps(previous))
     if args.only == "ingest":
         return
-    ingest = previous["ingest"]
-    queries = bench_queries(max(args.rounds, 5))
-    print(json.dumps(queries, indent=1), flush=True)
-    print(write_results(ingest, queries))
+    if args.only in (None, "queries"):
+        previous["queries"] = bench_queries(max(args.rounds, 5))
+        print(json.dumps(previous["queries"], indent=1), flush=True)
+        last.write_text(json.dumps(previous))
+    if args.only in (None, "text"):
+        previous["text"] = bench_text()
+        last.write_text(json.dumps(previous, default=str))
+    print(write_results(previous["ingest"], previous["queries"], previous.get("text")))
 
 
 if __name__ == "__main__":

@@ -11,11 +11,22 @@ from cxloop.settings import describe
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _command_names():
+def _commands():
+    """Every command as (name, click command); sub-commands of a group as "group sub"."""
+    import click
     import typer.main
 
-    group = typer.main.get_command(app)
-    return sorted(group.commands)
+    out = []
+    for name, cmd in typer.main.get_command(app).commands.items():
+        if isinstance(cmd, click.Group):
+            out += [(f"{name} {sub}", c) for sub, c in cmd.commands.items()]
+        else:
+            out.append((name, cmd))
+    return sorted(out, key=lambda pair: pair[0])
+
+
+def _command_names():
+    return [name for name, _ in _commands()]
 
 
 @pytest.mark.parametrize("key", [r["key"] for r in describe()])
@@ -26,12 +37,9 @@ def test_every_setting_is_documented(key):
 
 @pytest.mark.parametrize("command", _command_names())
 def test_every_command_is_in_the_readme_and_has_help(command):
-    import typer.main
-
     readme = (ROOT / "README.md").read_text()
     assert f"cxloop {command}" in readme, f"`cxloop {command}` is not in README.md"
-    group = typer.main.get_command(app)
-    cmd = group.commands[command]
+    cmd = dict(_commands())[command]
     assert cmd.help and "Example:" in cmd.help, f"{command} needs help text with an Example:"
 
 

@@ -1,7 +1,8 @@
 """The demo workspace: simulate a company, ingest it like any customer's files, analyse it.
 
-``build_demo`` goes through the same public ingest path a user's files take, so the
-demo proves the pipeline end to end; ``summarise`` is the analysis printed at the end.
+``build_demo`` goes through the same public ingest path a user's files take, then
+tags every comment with the default taxonomy, so the demo proves the pipeline end to
+end; ``summarise`` is the analysis printed at the end.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from . import metrics
 from .errors import MissingData
 from .ingest import IngestResult, ingest_file
 from .simulate import Simulation, build
+from .text.summary import theme_summary
+from .text.workspace_tags import TagRun, tag_workspace
 from .workspace import Workspace
 
 #: Load order: the org first, so agent references are checked on everything after it.
@@ -31,6 +34,7 @@ class DemoResult:
     workspace: Workspace
     simulation: Simulation
     ingests: dict[str, IngestResult] = field(default_factory=dict)
+    tagging: TagRun | None = None
 
 
 def build_demo(
@@ -39,9 +43,11 @@ def build_demo(
     seed: int = 7,
     *,
     force: bool = False,
+    tag: bool = True,
     progress: Progress | None = None,
 ) -> DemoResult:
-    """Create a workspace at ``path`` filled with simulated data (truth.json beside it)."""
+    """Create a workspace at ``path`` filled with simulated data (truth.json beside it);
+    with ``tag``, every comment is tagged with the default taxonomy."""
     path = Path(path)
     ws = Workspace.init(path, name=f"Demo: Northwind Money ({size})", force=force)
     source = path / "source"
@@ -54,6 +60,12 @@ def build_demo(
         result.ingests[entity] = ingest_file(
             ws, entity, sim.files[entity], progress=_counted(progress, f"ingest {entity}")
         )
+    if not tag:
+        return result
+    tag_progress = _counted(progress, "tag comments")
+    result.tagging = tag_workspace(
+        ws, progress=(lambda done, total: tag_progress("themes", done, total)) if progress else None
+    )
     return result
 
 
@@ -92,6 +104,12 @@ def summarise(ws: Workspace, months: int = 12) -> dict[str, Any]:
         ),
         "kpis_by_channel": metrics.contact_centre_kpis(ws, by="channel", **window),
         "kpis_overall": (metrics.contact_centre_kpis(ws, **window) or [None])[0],
+    }
+    themes = [r for r in theme_summary(ws, **window) if r["level"] == "theme"]
+    out["themes"] = {
+        "tagged": themes[0]["comments"] if themes else 0,
+        "pain": [r for r in themes if r["net_sentiment"] < 0][:5],
+        "praise": [r for r in themes if r["net_sentiment"] > 0][:3],
     }
     try:
         out["enps"] = (metrics.employee_nps(ws, by=None, period=None, **window) or [None])[0]

@@ -88,11 +88,56 @@ class PrivacySettings(_Section):
     )
 
 
+class TextSettings(_Section):
+    taxonomy: str = Field(
+        "",
+        description="Taxonomy TOML file (relative to the workspace); empty means the "
+        "shipped default for contact centres and financial services.",
+    )
+    model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="Sentence-embedding model: all-MiniLM-L6-v2 or a folder holding a "
+        "sentence-transformers model.",
+    )
+    theme_threshold: float = Field(
+        0.45,
+        ge=-1,
+        le=1,
+        description="Cosine similarity a clause needs to a theme to be tagged with it "
+        "(calibrated: docs/themes.md).",
+    )
+    theme_margin: float = Field(
+        0.05,
+        ge=0,
+        le=2,
+        description="A clause also gets its second-best theme if within this margin of the best.",
+    )
+    adapt_rounds: int = Field(
+        2,
+        ge=0,
+        le=10,
+        description="Rounds of adapting theme prototypes to the corpus being tagged (0 = off).",
+    )
+    sentiment_negative_below: float = Field(
+        -0.2,
+        ge=-1,
+        le=1,
+        description="A sentiment score below this is negative.",
+    )
+    sentiment_positive_above: float = Field(
+        0.2,
+        ge=-1,
+        le=1,
+        description="A sentiment score above this is positive; between the two, neutral.",
+    )
+
+
 class Settings(_Section):
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     stores: StoreSettings = Field(default_factory=StoreSettings)
     metrics: MetricSettings = Field(default_factory=MetricSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    text: TextSettings = Field(default_factory=TextSettings)
 
     @classmethod
     def load(cls, path: Path) -> Settings:

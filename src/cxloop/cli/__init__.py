@@ -16,7 +16,9 @@ app = typer.Typer(
     add_completion=False,
 )
 
-from . import demo, ingest, metrics, workspace  # noqa: E402,F401  (register commands)
+from . import demo, ingest, metrics, stories, themes, workspace  # noqa: E402,F401  (register commands)
+
+stories.register(app)
 
 
 def main() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -121,3 +123,39 @@ def _cell(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return escape(str(plain(value)))
+
+
+@contextlib.contextmanager
+def count_progress(description: str, unit: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr with items/s and time left, when stderr is a terminal."""
+    if not err_console.is_terminal:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(
+        TextColumn(f"{description:<14}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    )
+    started = time.perf_counter()
+    task = bar.add_task(description, total=None, rate="")
+
+    def report(done: int, total: int) -> None:
+        elapsed = max(time.perf_counter() - started, 1e-6)
+        rate = f"{done / elapsed:,.0f} {unit}/s" if done else ""
+        bar.update(task, completed=done, total=total or None, rate=rate)
+
+    with bar:
+        yield report

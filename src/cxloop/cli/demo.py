@@ -57,11 +57,19 @@ def demo(
             *(f"{v:,}" for v in (r.read, r.accepted, r.quarantined, r.duplicates, r.conflicts)),
         )
     console.print(loaded)
+    t = result.tagging
+    if t is not None:
+        console.print(
+            f"Tagged {t.tagged:,} comments ({t.with_themes:,} with a theme) in {t.seconds:.1f} s "
+            f"({t.per_second:,.0f} comments/s)",
+            highlight=False,
+        )
     print_summary(summarise(ws))
     console.print(
         f"\nDone in {time.perf_counter() - started:.1f} s. Planted truths: {ws.path / 'truth.json'}\n"
         f"Explore: cxloop metrics --by team --workspace {ws.path}   "
-        f"cxloop kpis --by channel --workspace {ws.path}"
+        f"cxloop kpis --by channel --workspace {ws.path}   "
+        f"cxloop themes summary --workspace {ws.path}"
     )
     ws.close()
 
@@ -103,6 +111,16 @@ def print_summary(s: dict) -> None:
             f"AHT {_pm(k['aht'], k['aht_margin'], ' s')}, transfers {_pm(k['transfer_rate'], k['transfer_rate_margin'], '%')}, "
             f"FCR {_pm(k['fcr'], k['fcr_margin'], '%')}"
         )
+    th = s.get("themes")
+    if th and th["tagged"]:
+        console.print(f"[bold]What customers talk about[/] ({th['tagged']:,} tagged comments)")
+        for label, rows in (("pain", th["pain"]), ("praise", th["praise"])):
+            for r in rows:
+                console.print(
+                    f"  {label:<6} {r['theme']:<24} {_pm(r['share'], r['margin'], '%')} of "
+                    f"comments, {r['negative']:.0f}% negative",
+                    highlight=False,
+                )
     e = s.get("enps")
     if e and not e.get("suppressed"):
         console.print(

@@ -52,6 +52,46 @@ INGEST_LOG_SCHEMA = pa.schema(
     ]
 )
 
+#: What tagging found in each response comment (written by cxloop.text).
+COMMENT_TAGS_SCHEMA = pa.schema(
+    [
+        ("response_id", pa.string()),
+        ("text_hash", pa.int64()),
+        ("taxonomy_hash", pa.string()),
+        ("sentiment", pa.string()),
+        ("sentiment_score", pa.float64()),
+        ("n_themes", pa.int64()),
+        ("tagged_at", pa.timestamp("us")),
+    ]
+)
+
+#: One row per theme found in a response comment, with its evidence.
+COMMENT_THEMES_SCHEMA = pa.schema(
+    [
+        ("response_id", pa.string()),
+        ("theme", pa.string()),
+        ("parent", pa.string()),
+        ("sentiment", pa.string()),
+        ("sentiment_score", pa.float64()),
+        ("confidence", pa.float64()),
+        ("source", pa.string()),
+        ("evidence", pa.string()),
+        ("span_start", pa.int64()),
+        ("span_end", pa.int64()),
+        ("rank", pa.int64()),
+    ]
+)
+
+#: Sentence embeddings cached by text hash and model, as float32 bytes.
+TEXT_EMBEDDINGS_SCHEMA = pa.schema(
+    [("text_hash", pa.int64()), ("model", pa.string()), ("vector", pa.binary())]
+)
+
+TEXT_TABLES = {
+    "comment_tags": COMMENT_TAGS_SCHEMA,
+    "comment_themes": COMMENT_THEMES_SCHEMA,
+    "text_embeddings": TEXT_EMBEDDINGS_SCHEMA,
+}
 
 #: Text columns with few distinct values (dictionary-compressed on DuckDB); other text is
 #: ids or free text (FSST).
@@ -59,7 +99,8 @@ CATEGORICAL = frozenset(
     {
         "acquired_via", "agent_id", "channel", "instrument", "item", "leader_id",
         "manager_id", "product", "queue", "reason", "region", "role", "segment",
-        "site", "team_id", INGEST_ID,
+        "site", "team_id", INGEST_ID, "theme", "parent", "sentiment", "source",
+        "taxonomy_hash", "model",
     }
 )  # fmt: skip
 
@@ -73,6 +114,7 @@ _DUCKDB_COLUMNS = {
     pa.timestamp("us"): ("TIMESTAMP", "bitpacking"),
     pa.date32(): ("DATE", "bitpacking"),
     pa.bool_(): ("BOOLEAN", None),
+    pa.binary(): ("BLOB", None),
 }
 
 
@@ -84,7 +126,7 @@ def duckdb_table_ddl(name: str, schema: pa.Schema) -> str:
     columns = []
     for field in schema:
         sql_type, compression = _DUCKDB_COLUMNS[field.type]
-        if field.name == ROW_HASH:
+        if field.name in (ROW_HASH, "text_hash"):
             compression = "uncompressed"  # a hash is random: nothing to compress
         elif field.name in CATEGORICAL:
             compression = "dictionary"
@@ -104,6 +146,7 @@ def table_schemas() -> dict[str, pa.Schema]:
         schemas[items.name] = items.arrow_schema
     schemas["quarantine"] = QUARANTINE_SCHEMA
     schemas["ingest_log"] = INGEST_LOG_SCHEMA
+    schemas.update(TEXT_TABLES)
     return schemas
 
 
