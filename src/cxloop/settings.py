@@ -99,6 +99,10 @@ class TextSettings(_Section):
         description="Sentence-embedding model: all-MiniLM-L6-v2 or a folder holding a "
         "sentence-transformers model.",
     )
+    runtime: str = Field(
+        "onnx-int8",
+        description="How the model runs: onnx-int8 (fastest), onnx (fp32) or torch.",
+    )
     theme_threshold: float = Field(
         0.45,
         ge=-1,

@@ -26,6 +26,7 @@ from .common import (
     handle_errors,
     open_workspace,
 )
+from .discover import register as register_discovery
 
 themes_app = typer.Typer(help="Themes and sentiment in customer comments.", no_args_is_help=True)
 taxonomy_app = typer.Typer(help="The theme taxonomy you own (a TOML file).", no_args_is_help=True)
@@ -176,3 +177,6 @@ def taxonomy_init(
         highlight=False,
         soft_wrap=True,
     )
+
+
+register_discovery(themes_app)

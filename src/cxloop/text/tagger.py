@@ -46,7 +46,7 @@ MIN_ADAPT = 3
 Progress = Callable[[int, int], None]
 
 #: Prototype vectors per (model, taxonomy fingerprint), kept for the process.
-_PROTOTYPES: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+_PROTOTYPES: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
-import json
 from collections.abc import Sequence
 
 import ibis
@@ -25,7 +24,7 @@ from ..ingest.redact import Redactor
 from ..metrics.dimensions import apply_filters
 from .cache import embed_cached
 from .employee_names import EmployeeNames
-from .encoder import DEFAULT_MODEL, load_encoder, model_folder
+from .encoder import LazyEncoder, workspace_encoder
 from .periods import period_range
 from .stories import Candidate, PraisedEmployee, Story, pick_stories
 
@@ -256,21 +255,8 @@ def _link(story: Story, names: EmployeeNames, original: str, spans: Sequence[tup
     )
 
 
-def _default_encoder(ws) -> _LazyEncoder:
-    return _LazyEncoder(ws.settings.text.model or DEFAULT_MODEL)
-
-
-class _LazyEncoder:
-    """The workspace's encoder, loaded only if some text is not in the embedding cache
-    (loading the model costs seconds; a repeated ``stories`` call needs none)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        config = json.loads((model_folder(name) / "config.json").read_text(encoding="utf-8"))
-        self.dim = int(config["hidden_size"])
-
-    def encode(self, texts: Sequence[str], progress=None):
-        return load_encoder(self.name).encode(texts, progress=progress)
+def _default_encoder(ws) -> LazyEncoder:
+    return workspace_encoder(ws.settings.text)
 
 
 def _few(values: list[str], k: int = 8) -> str:

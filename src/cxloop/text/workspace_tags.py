@@ -24,7 +24,7 @@ from ..errors import MissingData
 from ..store.analytics import COMMENT_TAGS_SCHEMA, COMMENT_THEMES_SCHEMA
 from ..workspace import Workspace
 from .cache import text_hash
-from .encoder import load_encoder
+from .encoder import workspace_encoder
 from .sentiment import SentimentModel
 from .tagger import TaggedComment, Tagger
 from .taxonomy import Taxonomy, default_taxonomy, load_taxonomy
@@ -68,7 +68,7 @@ def tagger_for(ws: Workspace | None, taxonomy: Taxonomy, settings=None) -> Tagge
     text = settings or ws.settings.text
     return Tagger(
         taxonomy,
-        load_encoder(text.model),
+        workspace_encoder(text),
         theme_threshold=text.theme_threshold,
         theme_margin=text.theme_margin,
         adapt_rounds=text.adapt_rounds,
