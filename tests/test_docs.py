@@ -13,12 +13,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _commands():
     """Every command as (name, click command); sub-commands of a group as "group sub"."""
-    import click
     import typer.main
 
     out = []
     for name, cmd in typer.main.get_command(app).commands.items():
-        if isinstance(cmd, click.Group):
+        if hasattr(cmd, "commands"):  # a group: its sub-commands count
             out += [(f"{name} {sub}", c) for sub, c in cmd.commands.items()]
         else:
             out.append((name, cmd))

@@ -146,15 +146,15 @@ def _plan(ws: Workspace, comments: pa.Table, fingerprint: str, retag: bool):
                        comments.column("text_hash").to_pylist(), strict=True))  # fmt: skip
     done_ids = existing.column("response_id").to_pylist()
     fresh = set()
-    stale = []
+    gone = []  # tagged comments that no longer exist (or are now empty)
     for rid, h, fp in zip(done_ids, existing.column("text_hash").to_pylist(),
                           existing.column("taxonomy_hash").to_pylist(), strict=True):  # fmt: skip
-        if not retag and current.get(rid) == h and fp == fingerprint:
+        if rid not in current:
+            gone.append(rid)
+        elif not retag and current[rid] == h and fp == fingerprint:
             fresh.add(rid)
-        else:
-            stale.append(rid)
     mask = pa.array([rid not in fresh for rid in current])
-    return comments.filter(mask), len(fresh), pa.array(stale, pa.string())
+    return comments.filter(mask), len(fresh), pa.array(gone, pa.string())
 
 
 def _write(ws: Workspace, chunk: pa.Table, results: list[TaggedComment], fingerprint: str):
