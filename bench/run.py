@@ -234,6 +234,7 @@ def bench_text() -> dict:
                          ("zeroshot", zeroshot)):  # fmt: skip
         out[name] = module.run()
         print(json.dumps(out[name], indent=1, default=str), flush=True)
+    out["zeroshot_torch"] = zeroshot.run("torch")
     return out
 
 
@@ -246,7 +247,7 @@ def text_sections(text: dict) -> list[str]:
     lines = tagging.markdown(text["phrases"], text["full"])
     lines += sentiment.markdown(text["sentiment"])
     lines += discovery.markdown(text["discovery"])
-    lines += zeroshot.markdown(text["zeroshot"])
+    lines += zeroshot.markdown(text["zeroshot"], text.get("zeroshot_torch"))
     return lines
 
 

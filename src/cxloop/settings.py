@@ -104,7 +104,7 @@ class TextSettings(_Section):
         description="How the model runs: onnx-int8 (fastest), onnx (fp32) or torch.",
     )
     theme_threshold: float = Field(
-        0.45,
+        0.5,
         ge=-1,
         le=1,
         description="Cosine similarity a clause needs to a theme to be tagged with it "
