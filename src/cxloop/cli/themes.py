@@ -12,7 +12,7 @@ from rich.markup import escape
 from ..text.summary import GROUPS, theme_summary
 from ..text.tag_file import tag_file
 from ..text.taxonomy import check, default_taxonomy
-from ..text.workspace_tags import tag_workspace
+from ..text.workspace_tags import tag_workspace, workspace_taxonomy
 from . import app
 from .common import (
     Format,
@@ -132,6 +132,54 @@ def summary(
     emit(rows, fmt, title="Themes in comments",
          notes=["share: % of tagged comments mentioning the theme, ± 95% margin; "
                 "net_sentiment: % positive − % negative among mentions"])  # fmt: skip
+
+
+@themes_app.command("calibrate")
+@handle_errors
+def calibrate_command(
+    input: Annotated[
+        Path, typer.Option("--input", "-i", help="Labelled comments (CSV, Parquet or JSON lines).")
+    ],
+    taxonomy: TaxonomyOption = None,
+    text_col: Annotated[str, typer.Option("--text-col", help="Column with the comment.")] = "text",
+    labels_col: Annotated[
+        str, typer.Option("--labels-col", help="Column with the right themes, separated by ';'.")
+    ] = "themes",
+    workspace: WorkspaceOption = None,
+    save: Annotated[
+        bool,
+        typer.Option("--save", help="Write the best threshold to the workspace's cxloop.toml."),
+    ] = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Find the theme threshold that best matches comments you labelled yourself.
+
+    Example: cxloop themes calibrate --input labelled.csv --labels-col themes --taxonomy themes.toml --workspace ws --save
+    """
+    from ..settings import to_toml
+    from ..text.calibrate import calibrate, read_labelled
+    from ..text.taxonomy import load_taxonomy
+    from ..workspace import SETTINGS_FILE
+
+    ws = open_workspace(workspace) if (workspace or save) else None
+    tax = load_taxonomy(taxonomy) if taxonomy else (
+        workspace_taxonomy(ws) if ws else default_taxonomy()
+    )  # fmt: skip
+    texts, labels = read_labelled(input, text_col, labels_col)
+    settings = ws.settings.text if ws else None
+    with count_progress("thresholds", "tried") as progress:
+        result = calibrate(tax, texts, labels, settings=settings, progress=progress)
+    emit(result.rows, fmt, title=f"Tagger against {result.labelled:,} labelled comments",
+         notes=[f"best theme_threshold: {result.best}"])  # fmt: skip
+    if save and ws is not None:
+        new = ws.settings.model_copy(
+            update={"text": ws.settings.text.model_copy(update={"theme_threshold": result.best})}
+        )
+        (ws.path / SETTINGS_FILE).write_text(to_toml(new), encoding="utf-8")
+        err_console.print(f"saved text.theme_threshold = {result.best} to "
+                          f"{escape(str(ws.path / SETTINGS_FILE))}", highlight=False)  # fmt: skip
+    if ws is not None:
+        ws.close()
 
 
 @taxonomy_app.command("check")

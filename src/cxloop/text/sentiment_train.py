@@ -2,19 +2,27 @@
 
     python -m cxloop.text.sentiment_train            # writes sentiment_head.npz
 
-The seed (``sentiment_seed.jsonl``) holds short customer comments from many sectors,
-each labelled negative, neutral or positive by hand; neutral covers lukewarm ("it was
-ok"), mixed ("good X but bad Y") and factual comments. Each seed comment is embedded
-whole with MiniLM; a multinomial logistic regression (L2-penalised, fitted by
-accelerated gradient descent in numpy, so the result is deterministic and needs no
-scikit-learn) maps a 384-d vector to P(negative), P(neutral), P(positive).
+The seed (``sentiment_seed.jsonl``) holds customer comments from many sectors
+(telecom, banking, retail and fashion, utilities, travel, hotels, insurance, health,
+software, delivery, restaurants, public services), written by hand and labelled
+negative, neutral or positive. Neutral covers lukewarm ("it was ok"), mixed ("good X
+but bad Y") and factual comments; factual ones (no opinion at all) are flagged
+``"factual": true`` and become the head's fourth class. Lines flagged
+``"clause": true`` are pieces cut from longer comments ("but the wait was long") so
+the head learns what a clause says on its own.
+
+Each seed line is embedded whole with MiniLM; a multinomial logistic regression
+(L2-penalised, fitted by accelerated gradient descent in numpy, so the result is
+deterministic and needs no scikit-learn) maps a 384-d vector to P(negative),
+P(neutral), P(positive), P(factual).
 
 Thresholds are calibrated by 5-fold cross-validation on the seed: every seed comment
-is cut into clauses as the tagger does, each clause is scored by the model of the fold
-that did not see the comment, the clause scores are combined with
-:func:`cxloop.text.sentiment.combine` and the pair of thresholds that maximises
-macro-F1 of those out-of-fold overall labels is kept. The head (weights, bias,
-thresholds, a hash of the seed) is written to ``sentiment_head.npz``.
+(not the clause lines) is cut into clauses as the tagger does, each clause is scored
+by the head of the fold that did not see the comment (a clause line shares the fold
+of the comment it was cut from), the clauses are combined with
+:func:`cxloop.text.sentiment.combine`, and the pair of thresholds with the best
+macro-F1 (averaged over several class mixes, see :func:`calibrate`) is kept. The
+head, the thresholds and a hash of the seed are written to ``sentiment_head.npz``.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import argparse
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +40,7 @@ from .clauses import split_clauses
 from .sentiment import CLASSES, HEAD_PATH, combine, scores_from_probabilities
 
 SEED_PATH = Path(__file__).with_name("sentiment_seed.jsonl")
-L2 = 1e-4
+L2 = 3e-4
 FOLDS = 5
 ITERATIONS = 600
 FACTUAL = 3  # the head's fourth class: neutral without any opinion
@@ -40,6 +49,32 @@ N_CLASSES = 4
 #: feedback is rarely balanced (reviews lean positive, complaint surveys negative).
 PRIORS = ((1 / 3, 1 / 3, 1 / 3), (0.7, 0.15, 0.15), (0.15, 0.7, 0.15), (0.15, 0.15, 0.7))
 GRID = np.round(np.arange(-0.6, 0.61, 0.02), 2)
+
+
+@dataclass(frozen=True)
+class Seed:
+    """The seed corpus: texts, classes (0 neg, 1 neutral, 2 pos, 3 factual), clause flags."""
+
+    texts: list[str]
+    classes: np.ndarray
+    is_clause: np.ndarray
+
+    @property
+    def labels(self) -> np.ndarray:
+        """Three-class labels (factual counts as neutral)."""
+        return np.where(self.classes == FACTUAL, 1, self.classes)
+
+
+def load_seed(path: Path = SEED_PATH) -> Seed:
+    """Read the seed: one ``{"text", "label"[, "factual"][, "clause"]}`` per line."""
+    texts, classes, is_clause = [], [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            texts.append(row["text"])
+            classes.append(FACTUAL if row.get("factual") else CLASSES.index(row["label"]))
+            is_clause.append(bool(row.get("clause")))
+    return Seed(texts, np.array(classes, dtype=np.int64), np.array(is_clause, dtype=bool))
 
 
 def macro_f1(
@@ -57,21 +92,6 @@ def macro_f1(
     return float(np.mean(f1))
 
 
-def load_seed(path: Path = SEED_PATH) -> tuple[list[str], np.ndarray]:
-    """Seed texts and their classes: 0 negative, 1 neutral, 2 positive, 3 factual.
-
-    A seed line is ``{"text": ..., "label": "negative" | "neutral" | "positive"}``;
-    a neutral line without any opinion also carries ``"factual": true``.
-    """
-    texts, labels = [], []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            texts.append(row["text"])
-            labels.append(FACTUAL if row.get("factual") else CLASSES.index(row["label"]))
-    return texts, np.array(labels, dtype=np.int64)
-
-
 def clause_layout(texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Flat clause texts, the index of the comment each belongs to, and their lengths."""
     clauses, owner = [], []
@@ -86,7 +106,7 @@ def clause_layout(texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarr
 def fit_head(
     x: np.ndarray, y: np.ndarray, l2: float = L2, k: int = N_CLASSES
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Weights (d, 3) and bias (3,) of an L2-penalised multinomial logistic regression.
+    """Weights (d, k) and bias (k,) of an L2-penalised multinomial logistic regression.
 
     Features are centred (the centre is folded into the bias), then Nesterov's
     accelerated gradient runs a fixed number of steps: deterministic for given inputs.
@@ -98,69 +118,66 @@ def fit_head(
     onehot = np.eye(k)[y]
     smooth = 0.5 * float(np.linalg.eigvalsh(xc.T @ xc / n)[-1]) + 0.5 + l2
     step = 1.0 / smooth
-    kappa = smooth / l2
-    momentum = (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)
+    root = np.sqrt(smooth / l2)
+    momentum = (root - 1) / (root + 1)
     w = np.zeros((d, k))
     b = np.log(onehot.mean(axis=0) + 1e-3)
     vw, vb = w.copy(), b.copy()
     for _ in range(ITERATIONS):
-        logits = xc @ vw + vb
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        p /= p.sum(axis=1, keepdims=True)
-        err = (p - onehot) / n
-        gw = xc.T @ err + l2 * vw
-        gb = err.sum(axis=0)
-        w_next, b_next = vw - step * gw, vb - step * gb
+        err = (_softmax(xc @ vw + vb) - onehot) / n
+        w_next = vw - step * (xc.T @ err + l2 * vw)
+        b_next = vb - step * err.sum(axis=0)
         vw = w_next + momentum * (w_next - w)
         vb = b_next + momentum * (b_next - b)
         w, b = w_next, b_next
     return w.astype(np.float32), (b - centre @ w).astype(np.float32)
 
 
-def probabilities(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    logits = x.astype(np.float64) @ w + b
-    logits -= logits.max(axis=1, keepdims=True)
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    logits = logits - logits.max(axis=1, keepdims=True)
     p = np.exp(logits)
     return p / p.sum(axis=1, keepdims=True)
 
 
-def folds(y: np.ndarray, k: int = FOLDS) -> np.ndarray:
-    """A fold number for every example, stratified by class, from a fixed permutation."""
+def folds(seed: Seed, k: int = FOLDS) -> np.ndarray:
+    """A fold for every seed line, stratified by class, from a fixed permutation.
+
+    A line that is a clause of another seed comment gets that comment's fold, so no
+    fold's head has seen a piece of a comment it is scored on.
+    """
+    source = np.arange(len(seed.texts))
+    home: dict[str, int] = {}
+    for i, text in enumerate(seed.texts):
+        spans = split_clauses(text)
+        if len(spans) > 1:
+            for a, b in spans:
+                home.setdefault(_key(text[a:b]), i)
+    for i, text in enumerate(seed.texts):
+        source[i] = home.get(_key(text), i)
     rng = np.random.default_rng(20261122)
-    fold = np.empty(len(y), dtype=np.int64)
+    fold = np.empty(len(source), dtype=np.int64)
+    roots = np.flatnonzero(source == np.arange(len(source)))
     for c in range(N_CLASSES):
-        idx = np.flatnonzero(y == c)
+        idx = roots[seed.classes[roots] == c]
         idx = idx[rng.permutation(len(idx))]
         fold[idx] = np.arange(len(idx)) % k
-    return fold
+    return fold[source]
 
 
-def out_of_fold(
-    whole: np.ndarray,
-    clauses: np.ndarray,
-    owner: np.ndarray,
-    y: np.ndarray,
-    l2: float = L2,
-    k: int = N_CLASSES,
-    train_on: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold (n, 4) head outputs of every seed comment and of every clause.
+def _key(text: str) -> str:
+    return text.lower().strip(" .!,;")
 
-    ``train_on`` (a mask over comments) limits which comments each fold's head learns
-    from; every comment is still scored.
-    """
-    fold = folds(y)
-    train_on = np.ones(len(y), dtype=bool) if train_on is None else train_on
-    p_whole = np.zeros((len(y), k))
-    p_clause = np.zeros((len(owner), k))
+
+def out_of_fold(seed: Seed, emb: dict[str, np.ndarray], l2: float = L2) -> np.ndarray:
+    """Out-of-fold (clauses, 4) head outputs for every clause of every seed line."""
+    fold = folds(seed)
+    owner = emb["owner"]
+    p_clause = np.zeros((len(owner), N_CLASSES))
     for f in range(FOLDS):
-        fit = (fold != f) & train_on
-        w, b = fit_head(whole[fit], y[fit], l2, k)
-        p_whole[fold == f] = probabilities(whole[fold == f], w, b)
+        w, b = fit_head(emb["whole"][fold != f], seed.classes[fold != f], l2)
         held = fold[owner] == f
-        p_clause[held] = probabilities(clauses[held], w, b)
-    return p_whole, p_clause
+        p_clause[held] = _softmax(emb["clauses"][held].astype(np.float64) @ w + b)
+    return p_clause
 
 
 def calibrate(scores: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
@@ -193,7 +210,7 @@ def calibrate(scores: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
 
 
 def embed_seed(texts: Sequence[str], encoder=None) -> dict[str, np.ndarray]:
-    """Whole-comment and clause embeddings of the seed."""
+    """Whole-line and clause embeddings of the seed."""
     from .encoder import load_encoder
 
     encoder = encoder or load_encoder()
@@ -206,24 +223,32 @@ def embed_seed(texts: Sequence[str], encoder=None) -> dict[str, np.ndarray]:
     }
 
 
+def overall_out_of_fold(
+    seed: Seed, emb: dict[str, np.ndarray], l2: float = L2
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cross-validated overall scores of the seed's comments, and their labels."""
+    p_clause = out_of_fold(seed, emb, l2)
+    overall = combine(p_clause, emb["weights"], emb["owner"], len(seed.texts))
+    comments = ~seed.is_clause
+    return scores_from_probabilities(overall)[comments], seed.labels[comments]
+
+
 def train(
-    seed: Path = SEED_PATH, emb: dict[str, np.ndarray] | None = None, l2: float = L2
+    path: Path = SEED_PATH, emb: dict[str, np.ndarray] | None = None, l2: float = L2
 ) -> dict[str, np.ndarray]:
-    """The head's arrays, ready for ``np.savez``; prints the cross-validated figures."""
-    texts, y = load_seed(seed)
-    emb = emb or embed_seed(texts)
-    _, p_clause = out_of_fold(emb["whole"], emb["clauses"], emb["owner"], y, l2)
-    overall = combine(p_clause, emb["weights"], emb["owner"], len(y))
-    lo, hi, f1 = calibrate(scores_from_probabilities(overall), np.where(y == FACTUAL, 1, y))
-    w, b = fit_head(emb["whole"], y, l2)
+    """The head's arrays, ready for ``np.savez``."""
+    seed = load_seed(path)
+    emb = emb or embed_seed(seed.texts)
+    lo, hi, f1 = calibrate(*overall_out_of_fold(seed, emb, l2))
+    w, b = fit_head(emb["whole"], seed.classes, l2)
     return {
         "weights": w,
         "bias": b,
         "negative_below": np.float32(lo),
         "positive_above": np.float32(hi),
         "cv_macro_f1": np.float32(f1),
-        "n_seed": np.int64(len(y)),
-        "seed_sha256": np.array(hashlib.sha256(seed.read_bytes()).hexdigest()),
+        "n_seed": np.int64(len(seed.texts)),
+        "seed_sha256": np.array(hashlib.sha256(path.read_bytes()).hexdigest()),
     }
 
 
@@ -235,9 +260,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     head = train(args.seed)
     np.savez(args.out, **head)
     print(
-        f"{args.out}: {int(head['n_seed'])} seed comments, cross-validated macro-F1 "
-        f"{float(head['cv_macro_f1']):.3f}, negative below {float(head['negative_below']):+.2f}, "
-        f"positive above {float(head['positive_above']):+.2f}"
+        f"{args.out}: {int(head['n_seed'])} seed lines, cross-validated macro-F1 "
+        f"{float(head['cv_macro_f1']):.3f} on the seed's comments, negative below "
+        f"{float(head['negative_below']):+.2f}, positive above {float(head['positive_above']):+.2f}"
     )
 
 
