@@ -10,7 +10,8 @@ Datasets (text alone; the score only gives the truth label):
   missing scores dropped.
 
 Measured in one run for both methods: macro-F1 over negative/neutral/positive, accuracy,
-n per class and speed in comments/s. VADER uses its standard thresholds (compound >= 0.05
+n per class and speed in comments/s. cxloop runs on the default embedding runtime
+(int8 ONNX); ``--runtimes onnx-int8,torch`` adds fp32 PyTorch for comparison. VADER uses its standard thresholds (compound >= 0.05
 positive, <= -0.05 negative, else neutral). cxloop works the way the tagger does: each
 comment is cut into clauses (``split_clauses``), the clauses are embedded with MiniLM and
 ``overall_many`` combines them, weighted by clause length. Embedding the whole comment is
@@ -31,7 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-DATA = Path(os.environ.get("CXLOOP_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+DATA = Path(
+    os.environ.get("CXLOOP_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
 CACHE = Path(os.environ.get("CXLOOP_EMB_CACHE", "/tmp/cxloop-emb"))
 LABELS = ("negative", "neutral", "positive")
 SPEED_SAMPLE = 500
@@ -82,7 +85,9 @@ def clause_layout(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
     return clauses, np.array(owner, dtype=np.int64), weights
 
 
-def cached_embeddings(name: str, texts: list[str], progress: bool = True) -> dict[str, np.ndarray]:
+def cached_embeddings(
+    name: str, texts: list[str], runtime: str | None = None, progress: bool = True
+) -> dict[str, np.ndarray]:
     """Whole-comment and clause embeddings of ``texts``, kept in CACHE between runs.
 
     Clause vectors are cached by clause text, so a change to the clause splitter only
@@ -90,14 +95,19 @@ def cached_embeddings(name: str, texts: list[str], progress: bool = True) -> dic
     """
     import json
 
+    from cxloop.text.encoder import DEFAULT_RUNTIME, load_encoder
+
+    runtime = runtime or DEFAULT_RUNTIME
+    encoder = load_encoder(runtime=runtime)
     key = hashlib.sha1("\x1f".join(texts).encode()).hexdigest()[:12]
-    stem = CACHE / f"sent-{name.replace(' ', '-')}-{key}"
+    model = encoder.name.replace("/", "_").replace("@", "-")
+    stem = CACHE / f"sent-{name.replace(' ', '-')}-{key}-{model}"
     CACHE.mkdir(parents=True, exist_ok=True)
     clauses, owner, weights = clause_layout(texts)
     out: dict[str, np.ndarray] = {"owner": owner, "weights": weights}
     whole = Path(f"{stem}-whole.npy")
     if not whole.exists():
-        np.save(whole, _embed(texts, f"{name} whole", progress))
+        np.save(whole, _embed(encoder, texts, f"{name} whole", progress))
     out["whole"] = np.load(whole)
     vec_path, text_path = Path(f"{stem}-clauses.npy"), Path(f"{stem}-clauses.json")
     known: list[str] = json.loads(text_path.read_text()) if text_path.exists() else []
@@ -106,7 +116,7 @@ def cached_embeddings(name: str, texts: list[str], progress: bool = True) -> dic
     missing = sorted({c for c in clauses if c not in row})
     if missing:
         offset = len(known)
-        vectors = np.concatenate([vectors, _embed(missing, f"{name} clauses", progress)])
+        vectors = np.concatenate([vectors, _embed(encoder, missing, f"{name} clauses", progress)])
         known += missing
         row.update((t, offset + i) for i, t in enumerate(missing))
         np.save(vec_path, vectors)
@@ -115,9 +125,7 @@ def cached_embeddings(name: str, texts: list[str], progress: bool = True) -> dic
     return out
 
 
-def _embed(items: list[str], what: str, progress: bool) -> np.ndarray:
-    from cxloop.text.encoder import load_encoder
-
+def _embed(encoder, items: list[str], what: str, progress: bool) -> np.ndarray:
     t0 = time.perf_counter()
 
     def show(done: int, total: int) -> None:
@@ -125,7 +133,7 @@ def _embed(items: list[str], what: str, progress: bool) -> np.ndarray:
             rate = done / max(time.perf_counter() - t0, 1e-9)
             print(f"  {what}: {done}/{total} ({rate:.0f}/s)", file=sys.stderr, flush=True)
 
-    return load_encoder().encode(items, progress=show)
+    return encoder.encode(items, progress=show)
 
 
 def vader_labels(texts: list[str]) -> tuple[list[str], float]:
@@ -141,13 +149,13 @@ def vader_labels(texts: list[str]) -> tuple[list[str], float]:
     return out, time.perf_counter() - t0
 
 
-def cxloop_speed(texts: list[str]) -> float:
+def cxloop_speed(texts: list[str], runtime: str) -> float:
     """Comments/s of the tagger's sentiment path: split, embed clauses, combine."""
     from cxloop.text.encoder import load_encoder
     from cxloop.text.sentiment import SentimentModel
 
-    model = SentimentModel.load()
-    encoder = load_encoder()
+    model = SentimentModel()
+    encoder = load_encoder(runtime=runtime)
     encoder.encode(texts[:16])  # warm up
     t0 = time.perf_counter()
     clauses, owner, weights = clause_layout(texts)
@@ -165,33 +173,46 @@ def scores(truth: list[str], pred: list[str]) -> dict[str, float]:
     }
 
 
-def run(report=print) -> dict:
-    """Measure cxloop and VADER on both datasets; ``report`` gets progress lines."""
+def run(report=print, runtimes: tuple[str, ...] | None = None) -> dict:
+    """Measure cxloop and VADER on both datasets; ``report`` gets progress lines.
+
+    ``runtimes``: the embedding runtimes to measure cxloop with (default: the default
+    runtime only; add "torch" to compare with fp32 PyTorch).
+    """
+    from cxloop.text.encoder import DEFAULT_RUNTIME
     from cxloop.text.sentiment import SentimentModel
 
-    model = SentimentModel.load()
+    runtimes = runtimes or (DEFAULT_RUNTIME,)
+    model = SentimentModel()
     results: dict[str, dict] = {}
     for name, loader in DATASETS.items():
         texts, truth = loader()
         report(f"{name}: {len(texts):,} comments")
-        emb = cached_embeddings(name, texts)
-        clause_pred, _ = model.overall_many(emb["clauses"], emb["weights"], emb["owner"], len(texts))
-        whole_pred = model.label(emb["whole"])
         vader_pred, vader_s = vader_labels(texts)
         rng = np.random.default_rng(0)
-        sample = [texts[i] for i in rng.choice(len(texts), min(SPEED_SAMPLE, len(texts)), replace=False)]
-        results[name] = {
+        pick = rng.choice(len(texts), min(SPEED_SAMPLE, len(texts)), replace=False)
+        sample = [texts[i] for i in pick]
+        r = results[name] = {
             "n": len(texts),
             "n_per_class": {lab: int(sum(t == lab for t in truth)) for lab in LABELS},
-            "cxloop": {**scores(truth, clause_pred), "comments_per_s": cxloop_speed(sample)},
-            "cxloop_whole": scores(truth, whole_pred),
             "vader": {**scores(truth, vader_pred), "comments_per_s": len(texts) / vader_s},
+            "cxloop": {},
         }
-        r = results[name]
-        report(
-            f"  cxloop macro-F1 {r['cxloop']['macro_f1']:.3f} (whole comment "
-            f"{r['cxloop_whole']['macro_f1']:.3f}), VADER {r['vader']['macro_f1']:.3f}"
-        )
+        for runtime in runtimes:
+            emb = cached_embeddings(name, texts, runtime)
+            clause_pred, _ = model.overall_many(
+                emb["clauses"], emb["weights"], emb["owner"], len(texts)
+            )
+            r["cxloop"][runtime] = {
+                **scores(truth, clause_pred),
+                "comments_per_s": cxloop_speed(sample, runtime),
+                "whole_comment": scores(truth, model.label(emb["whole"])),
+            }
+            m = r["cxloop"][runtime]
+            report(
+                f"  cxloop ({runtime}) macro-F1 {m['macro_f1']:.3f} (whole comment embedded "
+                f"{m['whole_comment']['macro_f1']:.3f}), VADER {r['vader']['macro_f1']:.3f}"
+            )
     return results
 
 
@@ -204,22 +225,38 @@ def table(results: dict) -> str:
     for name, r in results.items():
         c = r["n_per_class"]
         n = f"{r['n']:,} ({c['negative']:,} / {c['neutral']:,} / {c['positive']:,})"
-        rows = (
-            ("cxloop (clauses, as tagged)", r["cxloop"]),
-            ("cxloop (whole comment embedded)", r["cxloop_whole"]),
-            ("VADER", r["vader"]),
+        rows = []
+        for runtime, m in r["cxloop"].items():
+            rows.append(
+                (f"cxloop, clauses as tagged ({runtime})", m, f"{m['comments_per_s']:,.0f}")
+            )
+            rows.append((f"cxloop, whole comment embedded ({runtime})", m["whole_comment"], ""))
+        rows.append(
+            (
+                "VADER (compound >= 0.05 / <= -0.05)",
+                r["vader"],
+                f"{r['vader']['comments_per_s']:,.0f}",
+            )
         )
-        for method, m in rows:
-            speed = f"{m['comments_per_s']:,.0f}" if "comments_per_s" in m else ""
+        for method, m, speed in rows:
             lines.append(
                 f"| {name} | {n} | {method} | {m['macro_f1'] * 100:.1f} "
                 f"| {m['accuracy'] * 100:.1f} | {speed} |"
             )
-        gain = (r["cxloop"]["macro_f1"] - r["vader"]["macro_f1"]) * 100
-        lines.append(f"| {name} | | cxloop - VADER | {gain:+.1f} points | | |")
+        for runtime, m in r["cxloop"].items():
+            gain = (m["macro_f1"] - r["vader"]["macro_f1"]) * 100
+            lines.append(f"| {name} | | cxloop ({runtime}) - VADER | {gain:+.1f} points | | |")
     return "\n".join(lines)
 
 
 if __name__ == "__main__":
+    import argparse
+
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    print(table(run(lambda line: print(line, file=sys.stderr, flush=True))))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--runtimes", help="comma-separated embedding runtimes (default: the default one)"
+    )
+    args = parser.parse_args()
+    chosen = tuple(args.runtimes.split(",")) if args.runtimes else None
+    print(table(run(lambda line: print(line, file=sys.stderr, flush=True), chosen)))

@@ -37,8 +37,7 @@ def model():
 
 
 def test_examples_are_not_in_the_seed():
-    texts, _ = sentiment_train.load_seed()
-    seen = {t.lower().strip(" .!") for t in texts}
+    seen = {t.lower().strip(" .!") for t in sentiment_train.load_seed().texts}
     examples = [*CLEAR, MIXED, NEGATION, *clause_texts(MIXED)]
     assert not [e for e in examples if e.lower().strip(" .!") in seen]
 
@@ -60,7 +59,7 @@ def test_mixed_comment_has_positive_then_negative_clause(encoder, model):
 
 
 def test_shapes_and_ranges(encoder, model):
-    vectors = encoder.encode(["great", "awful", "the bill arrived", "ok I guess"])
+    vectors = encoder.encode(["great service", "awful", "the bill arrived", "ok I guess"])
     p = model.probabilities(vectors)
     assert p.shape == (4, 3)
     assert np.allclose(p.sum(axis=1), 1.0) and (p >= 0).all()
@@ -103,34 +102,44 @@ def test_thresholds_are_the_calibrated_ones():
         assert float(head["negative_below"]) == pytest.approx(sentiment.NEGATIVE_BELOW)
         assert float(head["positive_above"]) == pytest.approx(sentiment.POSITIVE_ABOVE)
         assert sentiment.NEGATIVE_BELOW < sentiment.POSITIVE_ABOVE
-        assert str(head["seed_sha256"]) == hashlib.sha256(
-            sentiment_train.SEED_PATH.read_bytes()
-        ).hexdigest(), "sentiment_head.npz is stale: run python -m cxloop.text.sentiment_train"
+        assert (
+            str(head["seed_sha256"])
+            == hashlib.sha256(sentiment_train.SEED_PATH.read_bytes()).hexdigest()
+        ), "sentiment_head.npz is stale: run python -m cxloop.text.sentiment_train"
 
 
 def test_seed_is_well_formed_and_balanced():
     lines = sentiment_train.SEED_PATH.read_text(encoding="utf-8").splitlines()
     rows = [json.loads(line) for line in lines]
-    assert all(set(r) == {"text", "label"} and r["text"].strip() for r in rows)
-    counts = {c: sum(r["label"] == c for r in rows) for c in sentiment.CLASSES}
+    assert all({"text", "label"} <= set(r) <= {"text", "label", "factual", "clause"} for r in rows)
+    assert all(r["text"].strip() and r["label"] in sentiment.CLASSES for r in rows)
+    assert all(r["label"] == "neutral" for r in rows if r.get("factual"))
+    assert len({r["text"].lower() for r in rows}) == len(rows)
+    comments = [r for r in rows if not r.get("clause")]
+    counts = {c: sum(r["label"] == c for r in comments) for c in sentiment.CLASSES}
     assert sum(counts.values()) >= 1500
     assert min(counts.values()) >= 0.25 * sum(counts.values())
 
 
 def test_trainer_is_deterministic(tmp_path):
-    texts, y = sentiment_train.load_seed()
-    pick = np.concatenate([np.flatnonzero(y == c)[:14] for c in range(3)])
+    lines = sentiment_train.SEED_PATH.read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
+    pick = []
+    for label, factual in (
+        ("negative", None),
+        ("neutral", None),
+        ("positive", None),
+        ("neutral", True),
+    ):
+        pick += [r for r in rows if r["label"] == label and r.get("factual") is factual][:6]
     seed = tmp_path / "seed.jsonl"
-    seed.write_text(
-        "".join(
-            json.dumps({"text": texts[i], "label": sentiment.CLASSES[y[i]]}) + "\n" for i in pick
-        )
-    )
+    seed.write_text("".join(json.dumps(r) + "\n" for r in pick))
     first = sentiment_train.train(seed)
     second = sentiment_train.train(seed)
     for key in ("weights", "bias", "negative_below", "positive_above"):
         assert np.allclose(first[key], second[key], atol=1e-6, rtol=0)
-    assert first["weights"].shape == (384, 3)
+    assert first["weights"].shape == (384, 4)
+    assert first["negative_below"] < first["positive_above"]
 
 
 @pytest.mark.slow

@@ -173,3 +173,25 @@ def test_summary_before_tagging_says_what_to_do(tmp_path):
     result = runner.invoke(app, ["themes", "summary", "-w", str(tmp_path / "ws")])
     assert result.exit_code == 1
     assert "cxloop themes tag" in result.output
+
+
+def test_sentiment_settings_default_to_the_calibrated_thresholds():
+    from cxloop.text import sentiment
+
+    text = TextSettings()
+    assert text.sentiment_negative_below == sentiment.NEGATIVE_BELOW
+    assert text.sentiment_positive_above == sentiment.POSITIVE_ABOVE
+
+
+def test_clauses_split_where_the_sentence_turns():
+    from cxloop.text.clauses import clause_texts
+
+    assert clause_texts("Friendly agent but I waited 40 minutes.") == [
+        "Friendly agent", "but I waited 40 minutes."]  # fmt: skip
+    assert clause_texts("Rude agent, and I was on hold for 50 minutes") == [
+        "Rude agent", "and I was on hold for 50 minutes"]  # fmt: skip
+    assert clause_texts("The lady was kind only downside was that nothing got fixed") == [
+        "The lady was kind", "only downside was that nothing got fixed"]  # fmt: skip
+    assert clause_texts("I've had nothing but problems since switching") == [
+        "I've had nothing but problems since switching"]  # fmt: skip
+    assert clause_texts("N/A.") == clause_texts("-") == clause_texts("none") == []

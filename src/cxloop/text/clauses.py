@@ -19,6 +19,9 @@ _CONTRAST = re.compile(
     r"unfortunately|sadly|luckily|thankfully|fortunately)\b",
     re.IGNORECASE,
 )
+#: "nothing but problems", "all but useless": "but" that does not turn the sentence.
+_NOT_A_CONTRAST = re.compile(r"\b(?:nothing|anything|all|none|everything|everyone)\s*$",
+                             re.IGNORECASE)  # fmt: skip
 #: ", and I was...": a comma, "and" and a new subject start another clause.
 _NEW_SUBJECT = re.compile(
     r",\s*(?:and|so|then)\s+(?=(?:i|we|they|he|she|you|it|nobody|no one|someone|"
@@ -27,6 +30,11 @@ _NEW_SUBJECT = re.compile(
 )
 _WORD = re.compile(r"\w+")
 MIN_WORDS = 2
+#: Answers that say "no comment": treated as empty (no clause, no theme, neutral).
+NO_COMMENT = frozenset({
+    "n/a", "na", "n a", "none", "nil", "nothing", "no", "no comment", "no comments",
+    "nothing to add", "nothing to say", "not applicable", "see above", "as above", "x",
+})  # fmt: skip
 
 
 def split_clauses(text: str) -> list[tuple[int, int]]:
@@ -35,14 +43,15 @@ def split_clauses(text: str) -> list[tuple[int, int]]:
     A fragment of fewer than two words is joined to its neighbour rather than
     standing alone; whitespace and punctuation around a clause are trimmed.
     """
-    if not text or not text.strip():
+    if not text or not text.strip() or is_no_comment(text):
         return []
     cuts = {0, len(text)}
     for m in _SENTENCE_END.finditer(text):
         cuts.add(m.start())
         cuts.add(m.end())
     for m in _CONTRAST.finditer(text):
-        cuts.add(m.start())
+        if not _NOT_A_CONTRAST.search(text, 0, m.start() + 1):
+            cuts.add(m.start())
     for m in _NEW_SUBJECT.finditer(text):
         cuts.add(m.start())
     bounds = sorted(cuts)
@@ -52,6 +61,12 @@ def split_clauses(text: str) -> list[tuple[int, int]]:
         if end > start:
             spans.append((start, end))
     return _merge_short(text, spans)
+
+
+def is_no_comment(text: str) -> bool:
+    """True for answers such as "n/a", "None." or "-" that carry no comment at all."""
+    folded = " ".join(re.sub(r"[^\w/ ]+", " ", text.casefold()).split())
+    return not folded or (len(folded) <= 20 and folded in NO_COMMENT)
 
 
 def clause_texts(text: str) -> list[str]:
