@@ -57,7 +57,10 @@ def simulator() -> tuple[list[str], list[set], object]:
 
 
 def main() -> None:
-    sets = {"banking77 train (names only)": banking77(), "simulator (default taxonomy)": simulator()}
+    sets = {
+        "banking77 train (names only)": banking77(),
+        "simulator (default taxonomy)": simulator(),
+    }
     results = {name: calibrate(tax, texts, wanted, thresholds=THRESHOLDS)
                for name, (texts, wanted, tax) in sets.items()}  # fmt: skip
     print("| threshold | " + " | ".join(f"{n}: P / R / F1" for n in sets) + " | mean F1 |")

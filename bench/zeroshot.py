@@ -85,12 +85,16 @@ def markdown(r: dict, torch: dict | None = None) -> list[str]:
         f"With the shipped threshold the tagger gives {t['coverage']:.1%} of the queries a "
         f"theme; its first theme is the label for {t['first_theme_precision']:.1%} of those.",
         "",
-    ] + ([
-        f"Runtime check: the same run with PyTorch fp32 embeddings instead of ONNX int8 gives "
-        f"{torch['adapted']['accuracy']:.1%} accuracy and macro-F1 "
-        f"{torch['adapted']['macro_f1']:.3f} (int8: {a['accuracy']:.1%}, {a['macro_f1']:.3f}).",
-        "",
-    ] if torch else [])
+    ] + (
+        [
+            f"Runtime check: the same run with PyTorch fp32 embeddings instead of ONNX int8 gives "
+            f"{torch['adapted']['accuracy']:.1%} accuracy and macro-F1 "
+            f"{torch['adapted']['macro_f1']:.3f} (int8: {a['accuracy']:.1%}, {a['macro_f1']:.3f}).",
+            "",
+        ]
+        if torch
+        else []
+    )
 
 
 if __name__ == "__main__":

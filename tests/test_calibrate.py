@@ -12,7 +12,7 @@ from cxloop.workspace import Workspace
 
 runner = CliRunner()
 
-TAXONOMY = '''
+TAXONOMY = """
 [[theme]]
 name = "Long wait"
 description = "The customer waited too long on hold or in a queue."
@@ -24,7 +24,7 @@ description = "The person they spoke to was rude or dismissive."
 [[theme]]
 name = "Card not arrived"
 description = "A new or replacement card has not arrived."
-'''
+"""
 
 LABELLED = """text,themes
 I was on hold for nearly an hour,Long wait

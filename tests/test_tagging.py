@@ -44,7 +44,10 @@ def test_meaning_is_found_without_any_keyword(tagger):
         "They took money from my account twice for the same bill",
     ]
     results = tagger.tag(texts)
-    assert results[0].theme_names and results[0].theme_names[0] in {"long wait", "hard to get through"}
+    assert results[0].theme_names and results[0].theme_names[0] in {
+        "long wait",
+        "hard to get through",
+    }
     assert results[0].sentiment == "negative"
     assert "issue resolved" in results[1].theme_names and results[1].sentiment == "positive"
     assert "billing error" in results[2].theme_names
@@ -67,7 +70,9 @@ def test_phrases_match_whole_words_only():
 def test_names_only_taxonomy_tags_by_meaning():
     tax = from_names(["card_arrival", "exchange_rate", "pin_blocked"])
     tagger = tagger_for(None, tax, TextSettings(theme_threshold=0.3))
-    results = tagger.tag(["my new card still hasn't come in the post", "PIN is locked after 3 tries"])
+    results = tagger.tag(
+        ["my new card still hasn't come in the post", "PIN is locked after 3 tries"]
+    )
     assert results[0].theme_names[:1] == ["card_arrival"]
     assert results[1].theme_names[:1] == ["pin_blocked"]
 

@@ -18,7 +18,7 @@ from cxloop.text.taxonomy import (
 
 runner = CliRunner()
 
-GOOD = '''
+GOOD = """
 [[theme]]
 name = "Wait and access"
 description = "How easy it was to reach us."
@@ -33,7 +33,7 @@ polarity = "negative"
 [[theme]]
 name = "Billing confusion"
 description = "The bill or statement was hard to understand."
-'''
+"""
 
 
 def test_minimal_theme_needs_only_name_and_description(tmp_path):
@@ -50,7 +50,7 @@ def test_check_lists_every_problem_with_theme_and_field(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text(
         GOOD
-        + '''
+        + """
 [[theme]]
 name = "Billing confusion"
 description = "again"
@@ -69,7 +69,7 @@ name = "Thief"
 description = "Steals a keyword."
 keywords = ["Long wait"]
 polarity = "angry"
-'''
+"""
     )
     problems = check(path)
     text = "\n".join(problems)
@@ -122,7 +122,7 @@ def test_append_theme_escapes_hostile_text(tmp_path):
     path = tmp_path / "t.toml"
     path.write_text(GOOD)
     hostile = 'He said "hi"\n""" [[theme]] \\ \x7f \u00e9'
-    append_theme(path, Theme("New \"one\"", hostile, None, ("a \"b\"",), (hostile,), "negative"))
+    append_theme(path, Theme('New "one"', hostile, None, ('a "b"',), (hostile,), "negative"))
     data = tomllib.loads(path.read_text())
     assert data["theme"][-1]["description"] == hostile
     assert data["theme"][-1]["examples"] == [hostile]

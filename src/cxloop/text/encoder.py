@@ -42,6 +42,23 @@ class Encoder(Protocol):
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray: ...
 
 
+def encode_in_batches(
+    texts: Sequence[str],
+    dim: int,
+    batch: Callable[[list[str]], np.ndarray],
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """Embed ``texts`` with ``batch`` in length-sorted batches (little padding)."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    for start in range(0, len(order), BATCH_SIZE):
+        idx = order[start : start + BATCH_SIZE]
+        out[idx] = batch([texts[i] for i in idx])
+        if progress:
+            progress(start + len(idx), len(texts))
+    return out
+
+
 class TransformerEncoder:
     """A BERT-style sentence-transformers model run with torch: mean pooling, L2 norm."""
 
@@ -64,18 +81,7 @@ class TransformerEncoder:
         self.dim = int(self.model.config.hidden_size)
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        done = 0
-        for start in range(0, len(order), BATCH_SIZE):
-            idx = order[start : start + BATCH_SIZE]
-            out[idx] = self._batch([texts[i] for i in idx])
-            done += len(idx)
-            if progress:
-                progress(done, len(texts))
-        return out
+        return encode_in_batches(texts, self.dim, self._batch, progress)
 
     def _batch(self, texts: list[str]) -> np.ndarray:
         torch = self._torch

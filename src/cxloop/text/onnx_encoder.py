@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .encoder import BATCH_SIZE, MAX_TOKENS, Progress
+from .encoder import MAX_TOKENS, Progress, encode_in_batches
 
 CACHE_ENV = "CXLOOP_CACHE"
 
@@ -92,9 +92,7 @@ class OnnxEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = min(2, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(
-            str(path), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.enable_padding()
@@ -102,16 +100,7 @@ class OnnxEncoder:
         self.dim = int(self.session.get_outputs()[0].shape[-1] or 384)
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        done = 0
-        for start in range(0, len(order), BATCH_SIZE):
-            idx = order[start : start + BATCH_SIZE]
-            out[idx] = self._batch([texts[i] for i in idx])
-            done += len(idx)
-            if progress:
-                progress(done, len(texts))
-        return out
+        return encode_in_batches(texts, self.dim, self._batch, progress)
 
     def _batch(self, texts: list[str]) -> np.ndarray:
         encoded = self.tokenizer.encode_batch(texts)

@@ -159,8 +159,7 @@ def _cross_checks(themes: list[Theme], source: str) -> list[str]:
         for kw in {k.casefold() for k in t.keywords}:
             if kw in owner and owner[kw] != t.name:
                 problems.append(
-                    f"{source}: theme {t.name!r}: keyword {kw!r} is also a keyword of "
-                    f"{owner[kw]!r}"
+                    f"{source}: theme {t.name!r}: keyword {kw!r} is also a keyword of {owner[kw]!r}"
                 )
             owner.setdefault(kw, t.name)
     return problems
@@ -183,7 +182,11 @@ def load_taxonomy(path: str | Path) -> Taxonomy:
     """Read and validate a taxonomy file; raise :class:`InputError` on the first problem."""
     themes, problems = parse(_read(Path(path)), str(path))
     if problems:
-        more = f" (and {len(problems) - 1} more: run `cxloop taxonomy check`)" if len(problems) > 1 else ""
+        more = (
+            f" (and {len(problems) - 1} more: run `cxloop taxonomy check`)"
+            if len(problems) > 1
+            else ""
+        )
         raise InputError(problems[0] + more)
     return Taxonomy(tuple(themes), str(path))
 

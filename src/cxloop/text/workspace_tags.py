@@ -198,4 +198,3 @@ def tagged_comments(ws: Workspace) -> ibis.Table:
     responses = ws.analytics.table("responses")
     tags = ws.analytics.table("comment_tags").drop("text_hash", "taxonomy_hash", "tagged_at")
     return responses.inner_join(tags, "response_id")
-
