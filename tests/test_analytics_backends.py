@@ -89,3 +89,24 @@ def test_ingest_is_idempotent_on_each_backend(ws):
     again = ingest_rows(ws, "responses", RESPONSES, source="test")
     assert again.accepted == 0 and again.duplicates == len(RESPONSES)
     assert ws.analytics.count("responses") == len(RESPONSES)
+
+
+def test_tagging_is_incremental_on_every_backend(ws):
+    """Tags, theme rows and the embedding cache (a binary column) on DuckDB and PostgreSQL."""
+    from cxloop.text import tag_workspace, theme_summary
+
+    ingest_rows(ws, "responses", [
+        {"response_id": "c1", "responded_at": "2024-03-01 10:00", "team_id": "T1", "nps": 2,
+         "comment": "Rude agent, and I was on hold for 50 minutes"},
+        {"response_id": "c2", "responded_at": "2024-03-02 10:00", "team_id": "T1", "nps": 10,
+         "comment": "Lovely helpful lady, sorted first time"},
+    ], source="test")  # fmt: skip
+    first = tag_workspace(ws)
+    assert (first.tagged, first.unchanged) == (2, 0)
+    assert ws.analytics.count("text_embeddings") > 0
+    again = tag_workspace(ws)
+    assert (again.tagged, again.unchanged) == (0, 2)
+    rows = {r["theme"]: r for r in theme_summary(ws, parents=False)}
+    assert (
+        rows["rude or dismissive"]["mentions"] == 1 and rows["rude or dismissive"]["comments"] == 2
+    )

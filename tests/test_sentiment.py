@@ -7,7 +7,6 @@ clear cases test generalisation, not memory.
 
 import hashlib
 import json
-import os
 
 import numpy as np
 import pytest
@@ -143,10 +142,6 @@ def test_trainer_is_deterministic(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not os.environ.get("CXLOOP_FULL_RETRAIN"),
-    reason="embeds the whole seed (minutes on 2 busy cores); set CXLOOP_FULL_RETRAIN=1",
-)
 def test_full_retrain_reproduces_the_shipped_head():
     rebuilt = sentiment_train.train()
     with np.load(sentiment.HEAD_PATH) as head:

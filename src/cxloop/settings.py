@@ -123,13 +123,13 @@ class TextSettings(_Section):
         description="Rounds of adapting theme prototypes to the corpus being tagged (0 = off).",
     )
     sentiment_negative_below: float = Field(
-        -0.34,
+        -0.36,
         ge=-1,
         le=1,
         description="A sentiment score below this is negative (calibrated with the model).",
     )
     sentiment_positive_above: float = Field(
-        0.32,
+        0.34,
         ge=-1,
         le=1,
         description="A sentiment score above this is positive; between the two, neutral.",

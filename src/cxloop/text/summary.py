@@ -79,8 +79,8 @@ def _count(t: ibis.Table, keys: list[str], name: str, distinct: bool = False) ->
         neg, pos = t.sentiment == "negative", t.sentiment == "positive"
     out = t.group_by(keys).aggregate(
         mentions=t.count(),
-        negative=neg.cast("int64").sum(),
-        positive=pos.cast("int64").sum(),
+        negative=neg.ifelse(1, 0).sum(),
+        positive=pos.ifelse(1, 0).sum(),
     )
     return out.rename(theme=name).mutate(level=ibis.literal("parent" if distinct else "theme"))
 
