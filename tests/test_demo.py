@@ -48,7 +48,7 @@ def test_every_demo_comment_is_tagged(demo):
 
 def test_tagging_finds_the_planted_weak_agents_themes(demo):
     """A weak agent's planted theme comes up in their comments at least twice as often as
-    in everyone's. Measured on the small demo: 6 of 8 (see the issue-3 closing note)."""
+    in everyone's. Measured on the small demo: 8 of 8 (see the issue-3 closing note)."""
     path, *_ = demo
     truth = json.loads((path / "truth.json").read_text())
     with Workspace.open(path) as ws:
@@ -57,7 +57,7 @@ def test_tagging_finds_the_planted_weak_agents_themes(demo):
                     for r in theme_summary(ws, by="agent_id", parents=False)}  # fmt: skip
     found = [w["agent_id"] for w in truth["weak_agents"]
              if by_agent.get((w["agent_id"], w["theme"]), 0) >= 2 * overall[w["theme"]]]  # fmt: skip
-    assert len(found) >= 6, found
+    assert len(found) >= 7, found
 
 
 def test_every_simulated_row_is_accepted(demo):

@@ -111,10 +111,11 @@ class TextSettings(_Section):
         "(calibrated: docs/themes.md).",
     )
     theme_margin: float = Field(
-        0.05,
+        0.0,
         ge=0,
         le=2,
-        description="A clause also gets its second-best theme if within this margin of the best.",
+        description="A clause also gets its second-best theme if within this margin of the "
+        "best (0 = one theme per clause by meaning; calibrated: docs/themes.md).",
     )
     adapt_rounds: int = Field(
         2,
