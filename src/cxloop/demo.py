@@ -108,8 +108,13 @@ def summarise(ws: Workspace, months: int = 12) -> dict[str, Any]:
     themes = [r for r in theme_summary(ws, **window) if r["level"] == "theme"]
     out["themes"] = {
         "tagged": themes[0]["comments"] if themes else 0,
-        "pain": [r for r in themes if r["net_sentiment"] < 0][:5],
-        "praise": [r for r in themes if r["net_sentiment"] > 0][:3],
+        # mostly-negative themes by negative mentions; mostly-positive by positive ones
+        "pain": sorted(
+            (r for r in themes if r["negative"] > 50), key=lambda r: -r["mentions"] * r["negative"]
+        )[:5],
+        "praise": sorted(
+            (r for r in themes if r["positive"] > 50), key=lambda r: -r["mentions"] * r["positive"]
+        )[:3],
     }
     try:
         out["enps"] = (metrics.employee_nps(ws, by=None, period=None, **window) or [None])[0]
