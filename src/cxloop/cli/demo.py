@@ -116,9 +116,10 @@ def print_summary(s: dict) -> None:
         console.print(f"[bold]What customers talk about[/] ({th['tagged']:,} tagged comments)")
         for label, rows in (("pain", th["pain"]), ("praise", th["praise"])):
             for r in rows:
+                mood = "negative" if label == "pain" else "positive"
                 console.print(
                     f"  {label:<6} {r['theme']:<24} {_pm(r['share'], r['margin'], '%')} of "
-                    f"comments, {r['negative']:.0f}% negative",
+                    f"comments, {r[mood]:.0f}% {mood}",
                     highlight=False,
                 )
     e = s.get("enps")
