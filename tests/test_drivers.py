@@ -87,3 +87,35 @@ def test_bad_requests_are_clear_errors(data):
         key_drivers(y, {"a": x[:, 0], "b": x[:, 1]}, method="magic")
     with pytest.raises(AnalysisError, match="does not vary"):
         key_drivers(y, {"a": x[:, 0], "b": np.ones(len(y))}, resamples=5)
+
+
+def test_cli_prints_json_shares_and_counts_dropped_rows(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from cxloop.cli import app
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(300, 3))
+    y = 2 * x[:, 0] + x[:, 1] + rng.normal(size=300)
+    lines = ["score,wait,friendly,noise"] + [f"{a:.4f},{b:.4f},{c:.4f},{d:.4f}"
+                                             for a, b, c, d in zip(y, *x.T, strict=True)]  # fmt: skip
+    lines[5] = "1.0,,0.5,0.1"  # a missing driver value
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join(lines) + "\n")
+    runner = CliRunner()
+    result = runner.invoke(app, ["drivers", "--input", str(path), "--outcome", "score",
+                                 "--drivers", "wait,friendly,noise", "--format", "json",
+                                 "--resamples", "30"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [set(r) for r in rows] == [{"driver", "share", "low", "high", "direction"}] * 3
+    assert sum(r["share"] for r in rows) == pytest.approx(1.0)
+    assert rows[0]["driver"] == "wait" and rows[0]["direction"] == "positive"
+    table = runner.invoke(app, ["drivers", "-i", str(path), "--outcome", "score",
+                                "--drivers", "wait,friendly", "--resamples", "10"])  # fmt: skip
+    assert "1 row(s) with a missing value dropped" in table.stdout
+    bad = runner.invoke(app, ["drivers", "-i", str(path), "--outcome", "nope",
+                              "--drivers", "wait,friendly"])  # fmt: skip
+    assert bad.exit_code == 1 and "no column 'nope'" in bad.output

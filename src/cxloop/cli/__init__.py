@@ -16,7 +16,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-from . import demo, ingest, metrics, stories, themes, workspace  # noqa: E402,F401  (register commands)
+from . import demo, drivers, ingest, metrics, stories, themes, workspace  # noqa: E402,F401  (register commands)
 
 stories.register(app)
 
