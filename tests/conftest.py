@@ -142,3 +142,44 @@ def analytics_url(request, tmp_path):
 
 
 # ======================================================================= end of analytics store
+
+
+# =============================================================================================
+# Insights (cxloop.insights): `small_demo` is the small demo workspace (seed 7, comments
+# tagged), built once per test session; its planted truths are `small_demo.truth`. Tests
+# must not change it: copy it (`copy_of_small_demo`) to add or alter data.
+# =============================================================================================
+import json as _insights_json
+import shutil as _insights_shutil
+from dataclasses import dataclass as _insights_dataclass
+from pathlib import Path as _InsightsPath
+
+
+@_insights_dataclass(frozen=True)
+class DemoWorkspace:
+    path: _InsightsPath
+    truth: dict
+
+    def open(self):
+        from cxloop import Workspace
+
+        return Workspace.open(self.path)
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory) -> DemoWorkspace:
+    from cxloop.demo import build_demo
+
+    path = tmp_path_factory.mktemp("insights") / "demo"
+    build_demo(path, size="small", seed=7).workspace.close()
+    return DemoWorkspace(path, _insights_json.loads((path / "truth.json").read_text()))
+
+
+@pytest.fixture
+def copy_of_small_demo(small_demo, tmp_path) -> DemoWorkspace:
+    path = tmp_path / "demo"
+    _insights_shutil.copytree(small_demo.path, path, ignore=_insights_shutil.ignore_patterns("source"))
+    return DemoWorkspace(path, small_demo.truth)
+
+
+# ============================================================================= end of insights

@@ -119,3 +119,92 @@ def test_cli_prints_json_shares_and_counts_dropped_rows(tmp_path):
     bad = runner.invoke(app, ["drivers", "-i", str(path), "--outcome", "nope",
                               "--drivers", "wait,friendly"])  # fmt: skip
     assert bad.exit_code == 1 and "no column 'nope'" in bad.output
+
+
+def test_block_bootstrap_intervals_match_the_row_bootstrap(monkeypatch):
+    """On a large table rows are resampled in random blocks; the intervals must be as wide
+    as those of the ordinary row bootstrap (one row per block), within sampling error."""
+    import cxloop.insights.drivers as drivers
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(20_000, 3))
+    y = x[:, 0] + 0.5 * x[:, 1] + 0.25 * x[:, 2] + rng.normal(size=len(x)) * 2
+    columns = {"a": x[:, 0], "b": x[:, 1], "c": x[:, 2]}
+    blocks, _ = key_drivers(y, columns, resamples=300, seed=1)
+    monkeypatch.setattr(drivers, "BOOTSTRAP_BLOCKS", len(x))
+    rows, _ = key_drivers(y, columns, resamples=300, seed=1)
+    for b, r in zip(blocks, rows, strict=True):
+        assert b.driver == r.driver and b.share == r.share
+        assert (b.high - b.low) == pytest.approx(r.high - r.low, rel=0.25)
+
+
+# --- drivers of a workspace's outcome (the small demo's planted latent model) -------------
+
+
+def test_workspace_operations_drivers_recover_the_planted_effects(small_demo):
+    """Planted (truth.json latent_model): unresolved −1.6, each transfer −0.55, repeat
+    contact −0.6, waits above the threshold −1.35 on the latent NPS scale."""
+    from cxloop.insights.workspace_drivers import workspace_drivers
+
+    with small_demo.open() as ws:
+        report = workspace_drivers(ws, "nps", ["operations"], where={"channel": ["phone"]},
+                                   resamples=100)  # fmt: skip
+    by_name = {d.driver: d for d in report.drivers}
+    assert set(by_name) >= {"resolved", "transfers", "repeat contact", "queue wait (s)"}
+    top = max(report.drivers, key=lambda d: d.share)
+    assert top.driver == "resolved" and top.direction == "positive" and top.low > 0.4
+    for name in ("transfers", "repeat contact", "queue wait (s)"):
+        assert by_name[name].direction == "negative" and by_name[name].low > 0, name
+    assert sum(d.share for d in report.drivers) == pytest.approx(1.0)
+    assert report.n > 2000 and 0 < report.r2 < 1
+
+
+def test_workspace_drivers_put_what_matters_and_performs_worst_first(small_demo):
+    import duckdb
+
+    from cxloop.insights.workspace_drivers import workspace_drivers
+
+    with small_demo.open() as ws:
+        report = workspace_drivers(ws, "nps", ["ratings", "themes"], resamples=50)
+    kinds = {d.kind for d in report.drivers}
+    assert kinds == {"ratings", "complaints", "praise"}
+    complaints = [d for d in report.drivers if d.kind == "complaints"]
+    assert complaints and all(d.direction == "negative" for d in complaints)
+    # performance of a rating is its mean on the 0-10 scale, over the responses analysed
+    ratings = [d for d in report.drivers if d.kind == "ratings"]
+    con = duckdb.connect(str(small_demo.path / "analytics.duckdb"), read_only=True)
+    means = dict(con.execute("SELECT item || ' rating', avg(value) FROM response_ratings "
+                             "GROUP BY 1").fetchall())  # fmt: skip
+    con.close()
+    for d in ratings:
+        assert d.performance == pytest.approx(10 * means[d.driver], abs=1.5), d.driver
+    # within ratings: above-average importance and below-median performance come first
+    order = [d.priority for d in report.drivers]
+    assert order.index("fix first") < order.index("keep it up")
+    worst_important = [d for d in ratings if d.share >= 1 / len(report.drivers)]
+    first = min(worst_important, key=lambda d: d.performance)
+    assert report.drivers[0] is first and first.priority == "fix first"
+    assert "fix first" in first.sentence and f"{100 * first.share:.0f}%" in first.sentence
+
+
+def test_cli_drivers_of_a_workspace(small_demo):
+    import json
+
+    from typer.testing import CliRunner
+
+    from cxloop.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["drivers", "-w", str(small_demo.path), "--outcome", "detractor",
+                                 "--drivers", "operations", "--resamples", "30",
+                                 "--format", "json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["outcome"] == "detractor" and report["n"] > 2000
+    resolved = next(d for d in report["drivers"] if d["driver"] == "resolved")
+    assert resolved["direction"] == "negative"  # resolving makes a detractor less likely
+    assert resolved["performance"] > 50  # most contacts are resolved: its good side
+    table = runner.invoke(app, ["drivers", "-w", str(small_demo.path), "--resamples", "20"])
+    assert table.exit_code == 0 and "performs worst first" in table.stdout
+    bad = runner.invoke(app, ["drivers", "-w", str(small_demo.path), "--drivers", "moods"])
+    assert bad.exit_code == 1 and "unknown driver kind" in bad.output

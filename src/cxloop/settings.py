@@ -137,12 +137,61 @@ class TextSettings(_Section):
     )
 
 
+class InsightSettings(_Section):
+    false_discovery_rate: float = Field(
+        0.05,
+        gt=0,
+        lt=1,
+        description="Benjamini-Hochberg level: of the changes and gaps called significant, "
+        "at most this share are expected to be noise.",
+    )
+    control_sigma: float = Field(
+        3.0,
+        gt=0,
+        description="Control charts: limits sit this many standard errors from the centre.",
+    )
+    run_length: int = Field(
+        8, ge=3, description="Control charts: this many points in a row on one side is a signal."
+    )
+    baseline_periods: int = Field(
+        8,
+        ge=2,
+        description="What is usual: the periods before the ones being judged, for changes "
+        "and control-chart centres.",
+    )
+    min_person_responses: int = Field(
+        30,
+        ge=1,
+        description='Agents with fewer responses get "not enough data", never a rank.',
+    )
+    support_level: float = Field(
+        0.95,
+        gt=0.5,
+        lt=1,
+        description="Fair scores: a person is ranked or flagged only where their interval at "
+        "this level separates from their group.",
+    )
+    agent_themes: list[str] = Field(
+        default_factory=lambda: [
+            "did not listen",
+            "rude or dismissive",
+            "wrong information",
+            "scripted or robotic",
+            "pushy selling",
+            "no call back",
+        ],
+        description="Support flags: the themes that reflect on the agent who served the "
+        "customer (checked for every agent at once).",
+    )
+
+
 class Settings(_Section):
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     stores: StoreSettings = Field(default_factory=StoreSettings)
     metrics: MetricSettings = Field(default_factory=MetricSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     text: TextSettings = Field(default_factory=TextSettings)
+    insights: InsightSettings = Field(default_factory=InsightSettings)
 
     @classmethod
     def load(cls, path: Path) -> Settings:

@@ -6,13 +6,14 @@ into one share per driver; shares sum to 1:
 
 * ``shapley``: each driver's Shapley value of R², the average over all orders of
   adding drivers of the R² it adds. R² of every subset comes from the correlation
-  matrix (R²(S) = r_Sy' R_SS⁻¹ r_Sy), solved in batches by subset size, so 14 drivers
-  (16,384 subsets) take milliseconds per resample.
+  matrix by sweeping one driver at a time, every bootstrap resample at once, so 14
+  drivers (16,384 subsets) take well under a millisecond per resample.
 * ``relative-weights`` (Johnson 2000): regress the outcome on the orthogonal
   counterparts of the drivers (the symmetric square root of their correlation
   matrix) and share each counterpart's R² back by the squared loadings.
 
-Each share gets a 95% percentile bootstrap interval (rows resampled), and each driver
+Each share gets a 95% percentile bootstrap interval (rows, or random blocks of rows on
+large tables, resampled), and each driver
 a direction: the sign of its correlation with the outcome.
 """
 
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import combinations
 from math import comb
 
 import numpy as np
@@ -29,6 +29,8 @@ from ..errors import AnalysisError
 
 METHODS = ("shapley", "relative-weights")
 MAX_SHAPLEY_DRIVERS = 20
+#: Bootstrap units for large tables: rows are shuffled into this many blocks.
+BOOTSTRAP_BLOCKS = 2000
 
 
 @dataclass
@@ -47,16 +49,6 @@ class DriverResult:
 
 
 @lru_cache(maxsize=8)
-def _subsets(p: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """For each size k: every k-subset of p drivers as indices, and its bitmask."""
-    out = []
-    for k in range(1, p + 1):
-        idx = np.array(list(combinations(range(p), k)))
-        out.append((idx, (1 << idx).sum(axis=1)))
-    return out
-
-
-@lru_cache(maxsize=8)
 def _shapley_operator(p: int) -> np.ndarray:
     """(p, 2^p) weights turning subset R² into Shapley values: phi = W @ r2."""
     masks = np.arange(1 << p)
@@ -72,66 +64,92 @@ def _shapley_operator(p: int) -> np.ndarray:
 
 def subset_r2(corr: np.ndarray) -> np.ndarray:
     """R² of the outcome (last row/column of ``corr``) on every subset of the drivers,
-    indexed by bitmask (bit j = driver j)."""
-    p = corr.shape[0] - 1
-    rxx, rxy = corr[:p, :p], corr[:p, p]
-    r2 = np.zeros(1 << p)
-    for subsets, masks in _subsets(p):
-        blocks = rxx[subsets[:, :, None], subsets[:, None, :]]
-        rhs = rxy[subsets]
-        beta = np.linalg.solve(blocks, rhs[..., None])[..., 0]
-        r2[masks] = np.einsum("ij,ij->i", beta, rhs)
-    return r2
+    indexed by bitmask (bit j = driver j); ``corr`` may carry leading batch axes.
+
+    Sweeping driver j out of a correlation matrix (one Gaussian elimination step)
+    leaves the partial covariances given j, and the outcome's entry becomes 1 − R². The
+    subsets whose highest driver is j are the subsets of drivers 0..j−1 plus j, and
+    they are exactly bitmasks 2^j..2^(j+1)−1: each is swept from its parent, keeping only
+    the rows of drivers still to come and the outcome.
+    """
+    corr = np.asarray(corr)
+    p = corr.shape[-1] - 1
+    states = [corr[..., None, :, :]]  # the empty subset, every column
+    r2 = [np.zeros((*corr.shape[:-2], 1), corr.dtype)]
+    for j in range(p):
+        keep = p - j + 1  # driver j, the drivers after it and the outcome
+        block = np.concatenate([s[..., -keep:, -keep:] for s in states], axis=-3)
+        child = block[..., 1:, 1:] - block[..., 1:, :1] * block[..., :1, 1:] / block[..., :1, :1]
+        states.append(child)
+        r2.append(1 - child[..., -1, -1])
+    return np.concatenate(r2, axis=-1)
 
 
 def shapley_r2(corr: np.ndarray) -> np.ndarray:
     """Shapley value of R² for each driver (sums to the full model's R²)."""
-    p = corr.shape[0] - 1
+    p = corr.shape[-1] - 1
     if p > MAX_SHAPLEY_DRIVERS:
         raise AnalysisError(
             f"Shapley needs 2^{p} regressions; use --method relative-weights for {p} drivers"
         )
-    return _shapley_operator(p) @ subset_r2(corr)
+    return subset_r2(corr) @ _shapley_operator(p).T
 
 
 def relative_weights(corr: np.ndarray) -> np.ndarray:
     """Johnson's relative weights (sum to the full model's R²)."""
-    p = corr.shape[0] - 1
-    rxx, rxy = corr[:p, :p], corr[:p, p]
+    corr = np.asarray(corr, float)
+    p = corr.shape[-1] - 1
+    rxx, rxy = corr[..., :p, :p], corr[..., :p, p]
     evals, evecs = np.linalg.eigh(rxx)
-    root = evecs @ np.diag(np.sqrt(np.clip(evals, 0, None))) @ evecs.T
-    beta = np.linalg.solve(root, rxy)
-    return (root**2) @ (beta**2)
+    root = (evecs * np.sqrt(np.clip(evals, 0, None))[..., None, :]) @ np.swapaxes(evecs, -1, -2)
+    beta = np.linalg.solve(root, rxy[..., None])[..., 0]
+    return np.einsum("...ij,...j->...i", root**2, beta**2)
 
 
-def _correlation(data: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray:
-    """Correlation matrix of the columns; ``counts`` weights rows (a bootstrap resample
-    as how many times each row was drawn, which spares copying the data)."""
-    if counts is None:
-        return np.corrcoef(data, rowvar=False)
-    w = counts / counts.sum()
-    centred = data - w @ data
-    cov = (centred * w[:, None]).T @ centred
-    sd = np.sqrt(np.diag(cov))
-    return cov / np.outer(sd, sd)
-
-
-def _decompose(data: np.ndarray, method: str, counts: np.ndarray | None = None) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):  # a constant column: caught below
-        corr = _correlation(data, counts)
+def _shares(corr: np.ndarray, method: str) -> np.ndarray:
+    """Each driver's share of the explained R² (rows sum to 1)."""
     if not np.all(np.isfinite(corr)):
         raise AnalysisError("a driver or the outcome does not vary in the data")
-    raw = shapley_r2(corr) if method == "shapley" else relative_weights(corr)
-    return raw / raw.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        raw = shapley_r2(corr) if method == "shapley" else relative_weights(corr)
+    if not np.all(np.isfinite(raw)):
+        raise AnalysisError("some drivers are exact copies or sums of others; drop one of them")
+    return raw / raw.sum(axis=-1, keepdims=True)
+
+
+def _block_moments(data: np.ndarray, blocks: int, rng: np.random.Generator) -> np.ndarray:
+    """Moment sums Σ z zᵀ of z = (1, centred columns) over random blocks of rows.
+
+    Rows are shuffled into ``blocks`` blocks; the blocks are independent and alike, so
+    resampling blocks with replacement bootstraps every mean, variance and covariance
+    (the bootstrap of a smooth function of means, Efron & Tibshirani 1993, ch. 6, with
+    blocks as units). With one row per block it is the ordinary row bootstrap.
+    """
+    n, q = data.shape
+    size = -(-n // blocks)
+    z = np.zeros((blocks * size, q + 1))
+    z[:n, 0] = 1
+    z[:n, 1:] = (data - data.mean(axis=0))[rng.permutation(n)]
+    z = z.reshape(blocks, size, q + 1)
+    return np.swapaxes(z, 1, 2) @ z
 
 
 def _bootstrap(data: np.ndarray, method: str, resamples: int, seed: int) -> np.ndarray:
-    """Shares for ``resamples`` bootstrap resamples; a resample is the count of times
-    each row is drawn, used as weights (no copy of the data)."""
-    n = len(data)
+    """Shares for ``resamples`` bootstrap resamples of (blocks of) rows."""
     rng = np.random.default_rng(seed)
-    return np.array([_decompose(data, method, np.bincount(rng.integers(0, n, n), minlength=n))
-                     for _ in range(resamples)])  # fmt: skip
+    blocks = min(len(data), BOOTSTRAP_BLOCKS)
+    moments = _block_moments(data, blocks, rng)
+    counts = np.stack([np.bincount(rng.integers(0, blocks, blocks), minlength=blocks)
+                       for _ in range(resamples)])  # fmt: skip
+    total = np.einsum("rb,bij->rij", counts.astype(float), moments)
+    n = total[:, 0, 0]
+    mean = total[:, 0, 1:] / n[:, None]
+    cov = total[:, 1:, 1:] / n[:, None, None] - mean[:, :, None] * mean[:, None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd = np.sqrt(np.einsum("rii->ri", cov))
+        corr = cov / (sd[:, :, None] * sd[:, None, :])
+    # single precision: R² to ~1e-7, ample for percentiles, and a third of the time
+    return _shares(corr.astype(np.float32), method).astype(float)
 
 
 def key_drivers(
@@ -156,8 +174,9 @@ def key_drivers(
                             np.asarray(outcome, float)])  # fmt: skip
     if len(data) < len(names) + 10:
         raise AnalysisError(f"{len(data)} complete rows are too few for {len(names)} drivers")
-    shares = _decompose(data, method)
-    corr = np.corrcoef(data, rowvar=False)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a constant column: caught in _shares
+        corr = np.corrcoef(data, rowvar=False)
+    shares = _shares(corr, method)
     r2 = float(corr[-1, :-1] @ np.linalg.solve(corr[:-1, :-1], corr[:-1, -1]))
     boot = _bootstrap(data, method, resamples, seed)
     low, high = np.percentile(boot, [2.5, 97.5], axis=0)
