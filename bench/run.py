@@ -11,6 +11,8 @@ Builds the simulator's large size once (cached in bench/data/), then measures:
    hand-written DuckDB SQL query giving the same numbers.
 3. Contact-centre KPIs by team x month over 10,000,000 interactions through
    ``cxloop.metrics.contact_centre_kpis`` against hand-written SQL.
+4. Comments (bench/tagging.py, sentiment.py, discovery.py, zeroshot.py) and insights
+   over the medium demo workspace (bench/insights.py).
 
 Results are printed and written to bench/RESULTS.md.
 """
@@ -277,7 +279,10 @@ def text_sections(text: dict) -> list[str]:
     return lines
 
 
-def write_results(ingest: dict, queries: dict, text: dict | None = None) -> str:
+def write_results(previous: dict) -> str:
+    import insights
+
+    ingest, queries, text = previous["ingest"], previous["queries"], previous.get("text")
     lines = [
         "# Benchmark results",
         "",
@@ -348,6 +353,8 @@ def write_results(ingest: dict, queries: dict, text: dict | None = None) -> str:
         "items each and 64% non-empty comments (174 MB); 10.8M interactions as Parquet.",
         "",
     ]
+    if previous.get("insights"):
+        lines += insights.markdown(previous["insights"])
     if text:
         lines += text_sections(text)
     text = "\n".join(lines)
@@ -361,11 +368,12 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--only", choices=["ingest", "queries", "text", "tagging", "sentiment"],
-                        help="run one part")  # fmt: skip
+    parser.add_argument("--only", help="run one part", choices=[
+        "ingest", "queries", "text", "tagging", "sentiment", "insights"])  # fmt: skip
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
-    ensure_data()
+    if args.only != "insights":
+        ensure_data()
     last = HERE / "data" / "last.json"
     previous = json.loads(last.read_text()) if last.exists() else {}
     if args.only in (None, "ingest"):
@@ -389,7 +397,15 @@ def main() -> None:
 
         previous["text"]["sentiment"] = sentiment.run()
         last.write_text(json.dumps(previous, default=str))
-    print(write_results(previous["ingest"], previous["queries"], previous.get("text")))
+    if args.only in (None, "insights"):
+        import insights
+
+        previous["insights"] = insights.run(args.rounds)
+        last.write_text(json.dumps(previous, default=str))
+        if "ingest" not in previous:  # only this part was ever run here: splice it in
+            print(insights.update_results(HERE / "RESULTS.md", previous["insights"]))
+            return
+    print(write_results(previous))
 
 
 if __name__ == "__main__":

@@ -147,12 +147,13 @@ def analytics_url(request, tmp_path):
 # =============================================================================================
 # Insights (cxloop.insights): `small_demo` is the small demo workspace (seed 7, comments
 # tagged), built once per test session; its planted truths are `small_demo.truth`. Tests
-# must not change it: copy it (`copy_of_small_demo`) to add or alter data.
+# must not change it: copy it (`copy_of_small_demo`) to add or alter data. `medium_demo`
+# is the medium size, for the few planted truths the small demo is too thin to show.
 # =============================================================================================
-import json as _insights_json
-import shutil as _insights_shutil
-from dataclasses import dataclass as _insights_dataclass
-from pathlib import Path as _InsightsPath
+import json as _insights_json  # noqa: E402
+import shutil as _insights_shutil  # noqa: E402
+from dataclasses import dataclass as _insights_dataclass  # noqa: E402
+from pathlib import Path as _InsightsPath  # noqa: E402
 
 
 @_insights_dataclass(frozen=True)
@@ -175,11 +176,55 @@ def small_demo(tmp_path_factory) -> DemoWorkspace:
     return DemoWorkspace(path, _insights_json.loads((path / "truth.json").read_text()))
 
 
+@pytest.fixture(scope="session")
+def medium_demo(tmp_path_factory) -> DemoWorkspace:
+    """The medium demo (what `make demo` builds): for planted truths the small one is too
+    thin to show. About a minute to build; use it only for those."""
+    from cxloop.demo import build_demo
+
+    path = tmp_path_factory.mktemp("insights-medium") / "demo"
+    build_demo(path, size="medium", seed=7).workspace.close()
+    return DemoWorkspace(path, _insights_json.loads((path / "truth.json").read_text()))
+
+
 @pytest.fixture
 def copy_of_small_demo(small_demo, tmp_path) -> DemoWorkspace:
     path = tmp_path / "demo"
-    _insights_shutil.copytree(small_demo.path, path, ignore=_insights_shutil.ignore_patterns("source"))
+    _insights_shutil.copytree(
+        small_demo.path, path, ignore=_insights_shutil.ignore_patterns("source")
+    )
     return DemoWorkspace(path, small_demo.truth)
+
+
+@pytest.fixture(scope="session")
+def small_demo_on_postgres(small_demo, tmp_path_factory):
+    """A copy of the small demo whose analytics store is a fresh PostgreSQL schema (every
+    table copied), as a real Workspace; skipped with the reason if no server answers."""
+    import psycopg
+
+    from cxloop import Workspace
+
+    conninfo = "host=127.0.0.1 port=5432 dbname=test user=postgres"
+    try:
+        psycopg.connect(conninfo, connect_timeout=3).close()
+    except psycopg.Error as e:
+        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {str(e).strip().splitlines()[0]}")
+    schema = f"cxloop_demo_{_app_uuid.uuid4().hex[:12]}"
+    with psycopg.connect(conninfo, autocommit=True) as con:
+        con.execute(f'CREATE SCHEMA "{schema}"')
+    path = tmp_path_factory.mktemp("insights-pg") / "demo"
+    _insights_shutil.copytree(small_demo.path, path,
+                              ignore=_insights_shutil.ignore_patterns("source", "analytics.duckdb"))  # fmt: skip
+    toml = path / "cxloop.toml"
+    url = f"postgres://postgres@127.0.0.1:5432/test?schema={schema}"
+    toml.write_text(toml.read_text().replace('analytics_url = ""', f'analytics_url = "{url}"'))
+    with small_demo.open() as src, Workspace.open(path) as ws:
+        for name in src.analytics.con.list_tables():
+            rows = src.analytics.con.to_pyarrow(src.analytics.table(name))
+            ws.analytics.insert(name, rows)
+    yield DemoWorkspace(path, small_demo.truth)
+    with psycopg.connect(conninfo, autocommit=True) as con:
+        con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 # ============================================================================= end of insights

@@ -184,7 +184,7 @@ def test_workspace_drivers_put_what_matters_and_performs_worst_first(small_demo)
     worst_important = [d for d in ratings if d.share >= 1 / len(report.drivers)]
     first = min(worst_important, key=lambda d: d.performance)
     assert report.drivers[0] is first and first.priority == "fix first"
-    assert "fix first" in first.sentence and f"{100 * first.share:.0f}%" in first.sentence
+    assert "fix first" in first.sentence and f"{100 * first.share:.1f}%" in first.sentence
 
 
 def test_cli_drivers_of_a_workspace(small_demo):

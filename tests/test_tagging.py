@@ -39,7 +39,7 @@ def test_each_clause_gets_its_own_theme_and_sentiment(tagger):
 
 def test_meaning_is_found_without_any_keyword(tagger):
     texts = [
-        "Nobody picked up for well over an hour, I nearly gave up",
+        "I was stuck in the queue for well over an hour and nearly gave up",
         "Everything got fixed during that one phone call, brilliant",
         "They took money from my account twice for the same bill",
     ]

@@ -2,7 +2,7 @@
 
 ``build_demo`` goes through the same public ingest path a user's files take, then
 tags every comment with the default taxonomy, so the demo proves the pipeline end to
-end; ``summarise`` is the analysis printed at the end.
+end; ``summarise`` is the analysis printed at the end, with the insights' headlines.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import metrics
+from . import insights, metrics
 from .errors import MissingData
 from .ingest import IngestResult, ingest_file
 from .simulate import Simulation, build
@@ -120,7 +120,26 @@ def summarise(ws: Workspace, months: int = 12) -> dict[str, Any]:
         out["enps"] = (metrics.employee_nps(ws, by=None, period=None, **window) or [None])[0]
     except MissingData:  # pulses are optional in a workspace
         out["enps"] = None
+    out["insights"] = insight_headlines(ws)
     return out
+
+
+def insight_headlines(ws: Workspace) -> dict[str, Any]:
+    """One sentence per insight a team leader should hear first (``cxloop.insights``)."""
+    month = insights.changes(ws, period="month", last=1)
+    drivers = insights.workspace_drivers(ws, "nps", resamples=100)
+    fix = [d for d in drivers.drivers if d.priority == "fix first"]
+    wait = insights.kpi_alignment(ws, "nps", ["wait"], channel="phone", resamples=100)
+    flags = insights.support_flags(ws)
+    drops = insights.engagement_drops(ws)
+    return {
+        "changes": month.sentence,
+        "top_changes": [c.sentence for c in month.changes[:3]],
+        "fix_first": (fix or drivers.drivers)[0].sentence if drivers.drivers else None,
+        "wait": wait.results[0].sentence if wait.results else None,
+        "needs_support": len({f.id for f in flags}),
+        "engagement_drop": drops[0].sentence if drops else None,
+    }
 
 
 def _last_response_day(ws: Workspace) -> dt.date:

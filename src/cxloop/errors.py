@@ -17,7 +17,9 @@ else that escapes is a bug.
     │   └── RecordInvalid         a record the app store cannot accept (unknown role, ...)
     └── AnalysisError             an analysis cannot be computed
         ├── UnknownDimension      --by names no known dimension
-        └── MissingData           the data a metric needs was never loaded
+        ├── MissingData           the data a metric needs was never loaded
+        └── UnknownMetric         a metric or theme that cxloop does not know
+            └── UnknownTarget     a root-cause target: no such theme, parent or segment
 """
 
 from __future__ import annotations
@@ -91,3 +93,11 @@ class UnknownDimension(AnalysisError):
 
 class MissingData(AnalysisError):
     """The data a metric needs has not been loaded."""
+
+
+class UnknownMetric(AnalysisError):
+    """A metric (or theme) name that cxloop does not know, e.g. in a control chart."""
+
+
+class UnknownTarget(UnknownMetric):
+    """A root-cause target (``cxloop why``) that is no theme, parent theme or segment."""

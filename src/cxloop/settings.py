@@ -157,7 +157,7 @@ class InsightSettings(_Section):
         8,
         ge=2,
         description="What is usual: the periods before the ones being judged, for changes "
-        "and control-chart centres.",
+        "and trailing control-chart centres.",
     )
     min_person_responses: int = Field(
         30,
@@ -165,7 +165,7 @@ class InsightSettings(_Section):
         description='Agents with fewer responses get "not enough data", never a rank.',
     )
     support_level: float = Field(
-        0.95,
+        0.9,
         gt=0.5,
         lt=1,
         description="Fair scores: a person is ranked or flagged only where their interval at "

@@ -16,7 +16,19 @@ app = typer.Typer(
     add_completion=False,
 )
 
-from . import demo, drivers, ingest, metrics, stories, themes, workspace  # noqa: E402,F401  (register commands)
+from . import (  # noqa: E402,F401  (register commands)
+    demo,
+    drivers,
+    ingest,
+    kpi_alignment,
+    metrics,
+    people,
+    stories,
+    themes,
+    trends,
+    why,
+    workspace,
+)
 
 stories.register(app)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import json
 import sys
@@ -42,6 +43,30 @@ class Format(StrEnum):
 
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+SinceOption = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="First day.")]
+UntilOption = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Last day.")]
+FilterOption = Annotated[
+    list[str] | None,
+    typer.Option("--filter", help="Keep only DIM=VALUE (repeatable), e.g. --filter channel=phone."),
+]
+
+
+def parse_where(filters: list[str] | None) -> dict[str, list[str]]:
+    """``["channel=phone", "channel=chat"]`` -> ``{"channel": ["phone", "chat"]}``."""
+    where: dict[str, list[str]] = {}
+    for item in filters or []:
+        if "=" not in item:
+            raise fail(f"--filter {item!r}: expected DIM=VALUE")
+        dim, value = item.split("=", 1)
+        where.setdefault(dim.strip().lower(), []).append(value.strip())
+    return where
+
+
+def as_date(value: dt.datetime | None) -> dt.date | None:
+    """A ``--since``/``--until`` option's value as a date."""
+    return value.date() if value else None
 
 
 def open_workspace(path: Path | None) -> Workspace:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -127,3 +128,20 @@ def print_summary(s: dict) -> None:
         console.print(
             f"[bold]Employees[/]\n  eNPS {_pm(e['enps'], e['enps_margin'])} (n={e['n']:,})"
         )
+    print_insights(s.get("insights") or {})
+
+
+def print_insights(i: dict) -> None:
+    """The insights' headlines, each a sentence from cxloop.insights."""
+    if not i:
+        return
+    console.print("[bold]Insights[/] (each with its own command)")
+    lines = [("changes", i["changes"]), *[("", c) for c in i["top_changes"]],
+             ("drivers", i["fix_first"]), ("kpi-alignment", i["wait"]),
+             ("scores --flags", f"{i['needs_support']} agent(s) need support on a theme in "
+              "their comments."),
+             ("linkage --drops", i["engagement_drop"])]  # fmt: skip
+    for command, sentence in lines:
+        if sentence:
+            label = f"cxloop {command}" if command else ""
+            console.print(f"  [dim]{label:<22}[/] {escape(sentence)}", highlight=False)

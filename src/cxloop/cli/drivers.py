@@ -18,14 +18,18 @@ from ..insights.drivers import METHODS, key_drivers
 from ..insights.workspace_drivers import KINDS, workspace_drivers
 from . import app
 from .common import (
+    FilterOption,
     Format,
     FormatOption,
+    SinceOption,
+    UntilOption,
     WorkspaceOption,
+    as_date,
     emit,
     handle_errors,
     open_workspace,
+    parse_where,
 )
-from .metrics import FilterOption, SinceOption, UntilOption, _date, _where
 
 
 def _numbers(path: Path, table: pa.Table, col: str, positive: str | None) -> np.ndarray:
@@ -106,8 +110,8 @@ def drivers(
     if input is None:
         with open_workspace(workspace) as ws:
             kinds = [k.strip() for k in (drivers or ",".join(KINDS)).split(",") if k.strip()]
-            report = workspace_drivers(ws, outcome, kinds, method=method, since=_date(since),
-                                       until=_date(until), where=_where(filters),
+            report = workspace_drivers(ws, outcome, kinds, method=method, since=as_date(since),
+                                       until=as_date(until), where=parse_where(filters),
                                        resamples=resamples)  # fmt: skip
         _emit_report(report, fmt)
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import typer
@@ -12,33 +11,25 @@ from ..metrics.contact_centre import COLUMNS as KPI_COLUMNS
 from ..metrics.employee import COLUMNS as ENPS_COLUMNS
 from ..metrics.survey import COLUMNS as SURVEY_COLUMNS
 from . import app
-from .common import Format, FormatOption, WorkspaceOption, emit, fail, handle_errors, open_workspace
+from .common import (
+    FilterOption,
+    Format,
+    FormatOption,
+    SinceOption,
+    UntilOption,
+    WorkspaceOption,
+    as_date,
+    emit,
+    handle_errors,
+    open_workspace,
+    parse_where,
+)
 
 ByOption = Annotated[
     str | None,
     typer.Option(help="Group by: team, agent, channel, segment, product, queue... (comma list)."),
 ]
 PeriodOption = Annotated[str, typer.Option(help="day, week, month, quarter, year or all.")]
-SinceOption = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="First day.")]
-UntilOption = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Last day.")]
-FilterOption = Annotated[
-    list[str] | None,
-    typer.Option("--filter", help="Keep only DIM=VALUE (repeatable), e.g. --filter channel=phone."),
-]
-
-
-def _where(filters: list[str] | None) -> dict[str, list[str]]:
-    where: dict[str, list[str]] = {}
-    for item in filters or []:
-        if "=" not in item:
-            raise fail(f"--filter {item!r}: expected DIM=VALUE")
-        dim, value = item.split("=", 1)
-        where.setdefault(dim.strip().lower(), []).append(value.strip())
-    return where
-
-
-def _date(value: dt.datetime | None) -> dt.date | None:
-    return value.date() if value else None
 
 
 def _keys(rows: list[dict], columns: tuple[str, ...]) -> list[str]:
@@ -86,7 +77,12 @@ def metrics_command(
     """
     ws = open_workspace(workspace)
     rows = metrics.survey_scores(
-        ws, by=by, period=period, since=_date(since), until=_date(until), where=_where(filters)
+        ws,
+        by=by,
+        period=period,
+        since=as_date(since),
+        until=as_date(until),
+        where=parse_where(filters),
     )
     keys = _keys(rows, SURVEY_COLUMNS)
     columns = keys + list(SURVEY_COLUMNS)
@@ -132,7 +128,12 @@ def kpis(
     """
     ws = open_workspace(workspace)
     rows = metrics.contact_centre_kpis(
-        ws, by=by, period=period, since=_date(since), until=_date(until), where=_where(filters)
+        ws,
+        by=by,
+        period=period,
+        since=as_date(since),
+        until=as_date(until),
+        where=parse_where(filters),
     )
     keys = _keys(rows, KPI_COLUMNS)
     columns = keys + list(KPI_COLUMNS)
@@ -180,7 +181,9 @@ def enps(
     Example: cxloop enps --by team --period quarter
     """
     ws = open_workspace(workspace)
-    rows = metrics.employee_nps(ws, by=by, period=period, since=_date(since), until=_date(until))
+    rows = metrics.employee_nps(
+        ws, by=by, period=period, since=as_date(since), until=as_date(until)
+    )
     keys = _keys(rows, ENPS_COLUMNS)
     columns = keys + list(ENPS_COLUMNS)
     if fmt is Format.table:

@@ -285,7 +285,7 @@ def _prioritise(results, columns, outcome: str) -> list[WorkspaceDriver]:
 
 def _sentence(r, kind: str, perf: float | None, priority: str, outcome: str) -> str:
     label = {"nps": "NPS", "csat": "CSAT", "ces": "ease (CES)"}.get(outcome)
-    share = f"{r.driver} accounts for {100 * r.share:.0f}% ({100 * r.low:.0f}-{100 * r.high:.0f}%)"
+    share = f"{r.driver} accounts for {100 * r.share:.1f}% ({100 * r.low:.1f}-{100 * r.high:.1f}%)"
     moves = "higher" if r.direction == "positive" else "lower"
     if label is None:
         label, effect = f"being a {outcome}", f"a {moves} chance of being a {outcome}"
