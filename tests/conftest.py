@@ -120,6 +120,18 @@ def bad_dir():
 # DuckDB file and once on PostgreSQL through Ibis's postgres backend, in a fresh schema
 # created for the test and dropped after it. Skipped with the reason if no server answers.
 # =============================================================================================
+def postgres_or_skip() -> str:
+    """libpq conninfo of the test server at 127.0.0.1:5432; skips the test if it is down."""
+    import psycopg
+
+    conninfo = "host=127.0.0.1 port=5432 dbname=test user=postgres"
+    try:
+        psycopg.connect(conninfo, connect_timeout=3).close()
+    except psycopg.Error as e:
+        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {str(e).strip().splitlines()[0]}")
+    return conninfo
+
+
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
 def analytics_url(request, tmp_path):
     """Ibis URL of an empty analytics store."""
@@ -128,11 +140,7 @@ def analytics_url(request, tmp_path):
         return
     import psycopg
 
-    conninfo = "host=127.0.0.1 port=5432 dbname=test user=postgres"
-    try:
-        psycopg.connect(conninfo, connect_timeout=3).close()
-    except psycopg.Error as e:
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {str(e).strip().splitlines()[0]}")
+    conninfo = postgres_or_skip()
     schema = f"cxloop_an_{_app_uuid.uuid4().hex[:12]}"
     with psycopg.connect(conninfo, autocommit=True) as con:
         con.execute(f'CREATE SCHEMA "{schema}"')
@@ -204,11 +212,7 @@ def small_demo_on_postgres(small_demo, tmp_path_factory):
 
     from cxloop import Workspace
 
-    conninfo = "host=127.0.0.1 port=5432 dbname=test user=postgres"
-    try:
-        psycopg.connect(conninfo, connect_timeout=3).close()
-    except psycopg.Error as e:
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {str(e).strip().splitlines()[0]}")
+    conninfo = postgres_or_skip()
     schema = f"cxloop_demo_{_app_uuid.uuid4().hex[:12]}"
     with psycopg.connect(conninfo, autocommit=True) as con:
         con.execute(f'CREATE SCHEMA "{schema}"')

@@ -139,7 +139,10 @@ def _outcome(ws, outcome, since, until, where) -> tuple[np.ndarray, np.ndarray]:
     t = dims.with_dimensions(store, "responses", t, dims.resolve("responses", where or {}))
     t = dims.apply_filters(t, "responded_at", since, until, where)
     column = {"promoter": "nps", "detractor": "nps"}.get(outcome, outcome)
-    data = store.con.to_pyarrow(t.select("response_id", value=t[column].cast("float64")))
+    # a fixed row order keeps the bootstrap's blocks, and so the intervals, reproducible
+    data = store.con.to_pyarrow(
+        t.select("response_id", value=t[column].cast("float64")).order_by("response_id")
+    )
     ids = data.column("response_id").combine_chunks()
     y = data.column("value").to_numpy(zero_copy_only=False).astype(float)
     if outcome == "promoter":
