@@ -337,3 +337,44 @@ def test_same_answers_on_postgresql(small_demo, small_demo_on_postgres):
             assert len(on_pg) == len(on_duckdb)
             for a, b in zip(sorted(on_pg, key=_key), sorted(on_duckdb, key=_key), strict=True):
                 assert _close(a, b), (a, b)
+
+
+def test_checkin_mood_is_the_mean_sentiment_of_enough_notes(small_demo):
+    """Each team-month's check-in mood is the mean sentiment score of its agents' notes,
+    and a team-month with fewer than privacy.min_pulse_group notes has none."""
+    from cxloop.insights.linkage import team_months
+    from cxloop.text.cache import embed_cached
+    from cxloop.text.encoder import workspace_encoder
+    from cxloop.text.sentiment import default_model
+
+    with small_demo.open() as ws:
+        cells = team_months(ws)
+        con = ws.analytics.con
+        rows = con.to_pyarrow(con.sql(
+            "SELECT e.team_id, CAST(date_trunc('month', c.held_on) AS DATE) AS month, c.notes "
+            "FROM checkins c "
+            "JOIN employees e USING (employee_id) WHERE e.role = 'agent' AND c.notes IS NOT NULL"
+        )).to_pylist()  # fmt: skip
+        minimum = ws.settings.privacy.min_pulse_group
+        encoder = workspace_encoder(ws.settings.text)
+        groups: dict = {}
+        for r in rows:
+            groups.setdefault((r["team_id"], r["month"]), []).append(r["notes"])
+        checked = small = 0
+        for key, notes in sorted(groups.items())[:40]:
+            if key not in cells:
+                continue
+            if len(notes) < minimum:
+                assert "checkin_mood" not in cells[key]
+                small += 1
+                continue
+            # the notes' embeddings as the analysis stored them (the int8 encoder's output
+            # shifts slightly with the batch a text comes in: docs/themes.md)
+            vectors = embed_cached(ws.analytics, encoder, notes)
+            expected = float(np.mean(default_model().score(vectors)))
+            assert cells[key]["checkin_mood"] == pytest.approx(expected, abs=1e-6)
+            checked += 1
+        assert checked >= 10
+        links = engagement_linkage(ws, 1, measures=["checkin_mood"])
+    assert {link.measure for link in links} == {"checkin_mood"}
+    assert all("check-in mood" in link.sentence for link in links)

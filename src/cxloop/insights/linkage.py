@@ -3,7 +3,8 @@
 Answers "does engagement show up in customer scores?" (PRODUCT.md capability C7).
 Each team-month carries its pulse measures (eNPS by the NPS formula, PRODUCT.md; the
 engagement index = mean 1-5 item score per respondent; each item's mean), its 1:1
-check-ins per agent, and its customers' NPS and CSAT (PRODUCT.md). Then:
+check-ins per agent and their notes' mean sentiment, and its customers' NPS and CSAT
+(PRODUCT.md). Then:
 
 * :func:`engagement_linkage`: for each measure and outcome, the correlation of this
   month's measure with the outcome the same month and 1..``lags`` months later
@@ -22,9 +23,9 @@ check-ins per agent, and its customers' NPS and CSAT (PRODUCT.md). Then:
 Anonymity (PRODUCT.md): a pulse cell (team-month, or team-month-item) with fewer than
 ``privacy.min_pulse_group`` respondents is dropped before anything is computed, so
 it appears in no output, no baseline and no correlation; outputs do not change
-whatever its answers are, and no difference of two outputs can reveal it. Check-in
-sentiment is left out: scoring notes runs the sentence encoder (seconds on a laptop
-for the medium demo, beyond the 2 s budget); check-in frequency is used instead.
+whatever its answers are, and no difference of two outputs can reveal it. 1:1
+check-ins give two measures: how many were held per agent, and the mood of their notes
+(:mod:`.checkin_mood`).
 """
 
 from __future__ import annotations
@@ -40,9 +41,12 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 from ..errors import MissingData, UnknownMetric
 from ..metrics.dimensions import apply_filters, period_start
 from ..metrics.formulas import DETRACTOR_MAX, PROMOTER_MIN, Z95
+from .checkin_mood import add_checkin_mood
 from .people_shrinkage import nps_variance
 
 OUTCOMES = ("nps", "csat")
+#: Team-month measures besides each pulse item ("item:<name>").
+MEASURES = ("enps", "engagement", "checkins_per_agent", "checkin_mood")
 _CAVEAT = "an association across teams and months, not proof that one causes the other"
 
 
@@ -104,6 +108,7 @@ def team_months(ws, since: dt.date | None = None, until: dt.date | None = None) 
         cells[(r["team_id"], r["month"])][f"item:{r['item']}"] = r["total"] / r["n"]
     _customers(ws, cells, since, until)
     _checkins(ws, cells, since, until)
+    add_checkin_mood(ws, cells, since, until)
     return dict(sorted(cells.items()))  # a fixed order: sums (and so rounding) never vary
 
 
@@ -196,7 +201,7 @@ def engagement_linkage(
     """Correlations of each engagement measure with NPS and CSAT, at lags 0..``lags``."""
     cells = team_months(ws, since, until)
     found = sorted({k for c in cells.values() for k in c
-                    if k in ("enps", "engagement", "checkins_per_agent") or k.startswith("item:")})  # fmt: skip
+                    if k in MEASURES or k.startswith("item:")})  # fmt: skip
     unknown = sorted(set(measures or []) - set(found))
     if unknown:
         raise UnknownMetric(f"no such measure {unknown[0]!r} in this window; "
@@ -279,7 +284,8 @@ def _between(cells: dict, measure: str, outcome: str) -> Link:
 
 
 def _link_sentence(measure, outcome, lag, kind, r, low, high, teams, n) -> str:
-    what = {"enps": "eNPS", "engagement": "engagement", "checkins_per_agent": "1:1 check-ins"}
+    what = {"enps": "eNPS", "engagement": "engagement", "checkins_per_agent": "1:1 check-ins",
+            "checkin_mood": "check-in mood"}  # fmt: skip
     m = what.get(measure, measure.replace("item:", "the pulse item "))
     o = outcome.upper()
     if r is None:
