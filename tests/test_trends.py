@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 from cxloop.cli import app
 from cxloop.errors import InputError, MissingData, UnknownMetric
 from cxloop.insights import changes, channel_gaps, control_chart
-from cxloop.insights.control import ControlPoint, PeriodCounts, apply_rules, chart_points
+from cxloop.insights.control import ControlPoint, PeriodCounts, chart_points
+from cxloop.insights.run_rules import apply_rules
 from cxloop.insights.trends_periods import period_floor, shift
 from cxloop.insights.trends_stats import (
     benjamini_hochberg,

@@ -11,7 +11,8 @@ import typer
 from ..export import plain
 from ..insights.changes import changes as find_changes
 from ..insights.channels import channel_gaps
-from ..insights.control import METRICS, RULE_WORDS, control_chart, fmt_value
+from ..insights.control import METRICS, control_chart, fmt_value
+from ..insights.run_rules import RULE_WORDS
 from . import app
 from .common import (
     Format,

@@ -41,11 +41,11 @@ from ..errors import InputError, MissingData
 from ..metrics import formulas as f
 from ..metrics._query import aggregate, grouped
 from . import trends_periods as tp
+from .changes_words import change_sentence
 from .trends_stats import (
     Comparison,
     benjamini_hochberg,
     nps_difference,
-    ratio_words,
     share_difference,
     share_ratio,
     step_start,
@@ -180,7 +180,7 @@ def changes(ws, period: str = "week", last: int = 1, until: dt.date | None = Non
     for c, qv in zip(candidates, q, strict=True):
         c.q_value = float(qv)
         c.significant = bool(qv <= cfg.insights.false_discovery_rate)
-        c.sentence = _sentence(c, words)
+        c.sentence = change_sentence(c, words)
     candidates.sort(key=lambda c: (c.p_value, -abs(np.log(max(c.effect, 1e-9)))))
     found = [c for c in candidates if c.significant]
     fdr = cfg.insights.false_discovery_rate
@@ -388,36 +388,6 @@ def _reason_daily(ws, since, until):
 def _start(frame, values, weights, usual, rise) -> dt.date | None:
     i = step_start(np.asarray(values), np.asarray(weights), usual, rise)
     return frame.days[i] if i is not None else None
-
-
-def _fmt(value: float, kind: str) -> str:
-    if kind == "NPS":
-        return f"{value:.0f}"
-    return f"{value:.1f}%" if value < 10 else f"{value:.0f}%"
-
-
-def _sentence(c: Change, words: str) -> str:
-    started = f"; started {tp.day_words(c.started)}" if c.started and c.significant else ""
-    n = f"n {c.window_n:,}"
-    if c.effect_kind == "ratio":
-        now = f"{c.label}: {_fmt(c.window_value, c.kind)} of {c.noun} {words}"
-        if c.usual_value == 0:
-            return f"{now}, none in the usual {c.usual_n:,}; new ({n}){started}."
-        return (
-            f"{now} vs {_fmt(c.usual_value, c.kind)} usual; {ratio_words(c.effect)} "
-            f"(95% CI {ratio_words(c.low)} to {ratio_words(c.high)}; {n}){started}."
-        )
-    unit = "points" if c.kind == "NPS" else "percentage points"
-    way = "higher" if c.effect > 0 else "lower"
-    if c.low * c.high > 0:  # the interval in the same words as the effect: "31 to 49 lower"
-        low, high = sorted((abs(c.low), abs(c.high)))
-        interval = f"95% CI {low:.0f} to {high:.0f}"
-    else:
-        interval = f"95% CI {c.low:+.0f} to {c.high:+.0f}"
-    return (
-        f"{c.label}: {_fmt(c.window_value, c.kind)} {words} vs {_fmt(c.usual_value, c.kind)} "
-        f"usual; {abs(c.effect):.0f} {unit} {way} ({interval}; {n}){started}."
-    )
 
 
 __all__: Sequence[str] = ["Change", "ChangeReport", "changes"]

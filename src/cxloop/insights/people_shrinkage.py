@@ -36,6 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
+from ..metrics import formulas
+
 #: The share grid runs from GRID_MIN to 1 − GRID_MIN.
 GRID_MIN = 1e-4
 
@@ -51,10 +53,9 @@ class Shrunk:
 
 
 def nps_variance(promoters: np.ndarray, detractors: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Per-answer variance of the +1/0/−1 score: ``p_P + p_D − (p_P − p_D)²`` (PRODUCT.md)."""
+    """:func:`cxloop.metrics.formulas.nps_variance` on arrays, an empty group counted as 1."""
     n = np.maximum(np.asarray(n, dtype=float), 1.0)
-    p_p, p_d = np.asarray(promoters) / n, np.asarray(detractors) / n
-    return p_p + p_d - (p_p - p_d) ** 2
+    return formulas.nps_variance(np.asarray(promoters, float), np.asarray(detractors, float), n)
 
 
 def between_variance(y: np.ndarray, s2: np.ndarray, group: np.ndarray) -> float:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ..metrics.formulas import Z95
+from ..metrics.formulas import Z95, nps_variance
 
 #: Cochran's rule: below this expected count in any cell, use Fisher's exact test.
 MIN_EXPECTED = 5.0
@@ -99,12 +99,6 @@ def share_difference(x1: int, n1: int, x0: int, n0: int, z: float = Z95) -> Comp
     return Comparison(
         diff, centre - z * se * 100, centre + z * se * 100, share_p_value(x1, n1, x0, n0)
     )
-
-
-def nps_variance(promoters: float, detractors: float, n: float) -> float:
-    """Variance of the per-response NPS score (+1, 0, −1): ``p_P + p_D − (p_P − p_D)²``."""
-    p_p, p_d = promoters / n, detractors / n
-    return p_p + p_d - (p_p - p_d) ** 2
 
 
 def nps_difference(

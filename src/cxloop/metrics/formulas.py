@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 #: Two-sided 95% normal quantile used by every margin (PRODUCT.md: 1.96).
 Z95 = 1.96
 
@@ -19,12 +21,16 @@ CSAT_TOP_MIN = 4  # CSAT: top-two box of a 1-5 scale
 
 
 def _sqrt(x: Any) -> Any:
-    return math.sqrt(x) if isinstance(x, (int, float)) else x.sqrt()
+    if isinstance(x, (int, float)):
+        return math.sqrt(x)
+    return np.sqrt(x) if isinstance(x, np.ndarray) else x.sqrt()
 
 
 def _real(x: Any) -> Any:
     """A count as a real number, so that division is never integer or decimal on any backend."""
-    return float(x) if isinstance(x, (int, float)) else x.cast("float64")
+    if isinstance(x, (int, float, np.integer, np.floating)):
+        return float(x)
+    return np.asarray(x, dtype=float) if isinstance(x, np.ndarray) else x.cast("float64")
 
 
 def nps(promoters: Any, detractors: Any, n: Any) -> Any:
@@ -32,16 +38,18 @@ def nps(promoters: Any, detractors: Any, n: Any) -> Any:
     return _real(promoters - detractors) / n * 100
 
 
-def nps_margin(promoters: Any, detractors: Any, n: Any, z: float = Z95) -> Any:
-    """95% margin of error of NPS, in points (PRODUCT.md, NPS).
-
-    Each response scores +1, 0 or −1, whose variance is ``p_P + p_D − (p_P − p_D)²``;
-    the margin is ``1.96 · sqrt(var / n) · 100``.
-    """
+def nps_variance(promoters: Any, detractors: Any, n: Any) -> Any:
+    """Variance of one response's NPS score (+1, 0 or −1): ``p_P + p_D − (p_P − p_D)²``
+    (PRODUCT.md, NPS). Works on numbers, numpy arrays and Ibis columns."""
     p_p = _real(promoters) / n
     p_d = _real(detractors) / n
-    var = p_p + p_d - (p_p - p_d) ** 2
-    return z * _sqrt(var / n) * 100
+    return p_p + p_d - (p_p - p_d) ** 2
+
+
+def nps_margin(promoters: Any, detractors: Any, n: Any, z: float = Z95) -> Any:
+    """95% margin of error of NPS, in points (PRODUCT.md, NPS): ``1.96 · sqrt(var / n) ·
+    100`` with ``var`` the :func:`nps_variance` of one response."""
+    return z * _sqrt(nps_variance(promoters, detractors, n) / n) * 100
 
 
 def share(hits: Any, n: Any) -> Any:
