@@ -190,7 +190,8 @@ def _operations(ws, ids, where) -> dict[str, tuple[str, np.ndarray]]:
     data = store.con.to_pyarrow(j.select(
         "response_id", transfers=j.transfers.cast("float64"),
         handle=ibis.ifelse(j.talk_seconds.notnull(), handle / 60, ibis.null()).cast("float64"),
-        resolved=j.resolved.ifelse(1.0, 0.0), repeat=j.repeated.ifelse(1.0, 0.0),
+        resolved=j.resolved.ifelse(1, 0).cast("float64"),
+        repeat=j.repeated.ifelse(1, 0).cast("float64"),
         wait=j.wait_seconds.cast("float64"),
     )).to_pydict()  # fmt: skip
     pos = _index(ids, data["response_id"])
