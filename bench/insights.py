@@ -113,7 +113,9 @@ def markdown(data: dict) -> list[str]:
         f"responses, {c['interactions']:,} interactions, {c['comment_tags']:,} tagged "
         f"comments); median of the rounds. Target: under {TARGET_S:g} s each. Yardstick: "
         f"plain DuckDB SQL of NPS by team and month over the same file takes "
-        f"{data['reference_s']:.3f} s.",
+        f"{data['reference_s']:.3f} s. Each is timed warm, after one call: the first call "
+        "in a process adds about a second of imports (and, for linkage, loading the "
+        "sentence model to score check-in notes).",
         "",
         "| area | analysis | seconds | x the yardstick | target | verdict |",
         "|---|---|---|---|---|---|",
