@@ -5,9 +5,9 @@ team on fewer responses than the configured minimum; shrink toward the parent gr
 empirical Bayes and show the interval). Metrics:
 
 * ``nps``: NPS (PRODUCT.md) from each answer's +1/0/−1 score, normal-normal shrinkage;
-* ``csat``: CSAT top-two box (PRODUCT.md), beta-binomial shrinkage;
+* ``csat``: CSAT top-two box (PRODUCT.md), binomial shrinkage with a fitted prior;
 * ``theme:<name>``: the share of a person's tagged comments that carry a theme (or any
-  child of a parent theme), beta-binomial shrinkage.
+  child of a parent theme), binomial shrinkage with a fitted prior.
 
 The models are in :mod:`cxloop.insights.people_shrinkage`. Agents are compared with
 their team for NPS, and with the whole centre for shares (CSAT, themes: the share
