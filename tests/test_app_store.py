@@ -22,7 +22,8 @@ from cxloop.errors import RecordConflict, RecordInvalid, StoreError
 from cxloop.store.app import AppStore, Base, Role, User, app_settings
 from cxloop.workspace import Workspace
 
-APP_TABLES = {"users", "settings", "audit_events"}
+APP_TABLES = {"users", "settings", "audit_events", "cases", "case_notes", "actions", "invitations"}
+HEAD = "0002"  # the newest migration
 
 
 @pytest.fixture
@@ -43,10 +44,10 @@ def test_upgrade_creates_the_tables_and_running_it_again_changes_nothing(app_sto
         assert not _tables(store) & APP_TABLES
         store.upgrade()
         assert APP_TABLES <= _tables(store)
-        assert store.current_revision() == store.head_revision() == "0001"
+        assert store.current_revision() == store.head_revision() == HEAD
         store.add_user(username="amira", display_name="Amira", role="agent", actor="admin")
         store.upgrade()
-        assert store.current_revision() == "0001"
+        assert store.current_revision() == HEAD
         assert [u.username for u in store.list_users()] == ["amira"]
 
 
@@ -64,14 +65,27 @@ def test_downgrade_to_base_and_up_again(store):
     assert store.current_revision() is None
     assert not _tables(store) & APP_TABLES
     store.upgrade()
-    assert store.current_revision() == "0001"
+    assert store.current_revision() == HEAD
     assert store.get_setting("targets.nps") is None
+
+
+def test_upgrading_from_0001_keeps_the_records(app_store_url):
+    with AppStore(app_store_url) as store:
+        store.upgrade("0001")
+        store.set_setting("targets.nps", 40, actor="amira")
+        store.upgrade()
+        assert store.current_revision() == HEAD
+        assert store.get_setting("targets.nps").value == 40
+        assert {"cases", "case_notes", "actions", "invitations"} <= _tables(store)
+        store.downgrade("0001")
+        assert not {"cases", "actions"} & _tables(store)
+        assert store.get_setting("targets.nps").value == 40
 
 
 def test_unknown_revision_is_a_store_error(store):
     with pytest.raises(StoreError, match="nope"):
         store.upgrade("nope")
-    assert store.current_revision() == "0001"
+    assert store.current_revision() == HEAD
 
 
 def test_unreachable_store_is_a_store_error(app_store_url, tmp_path):
@@ -101,7 +115,7 @@ def test_in_memory_sqlite_store_works():
     with AppStore("sqlite://") as store:
         store.upgrade()
         store.add_user(username="amira", display_name="Amira", role="agent", actor="x")
-        assert store.current_revision() == "0001"
+        assert store.current_revision() == HEAD
         assert [u.username for u in store.list_users()] == ["amira"]
 
 
@@ -116,7 +130,7 @@ def test_workspace_opens_its_app_store_from_the_settings(app_store_url, tmp_path
     with Workspace.open(folder) as ws:
         assert ws.app.dialect == make_url(app_store_url).get_backend_name()
         ws.app.upgrade()
-        assert ws.app.current_revision() == "0001"
+        assert ws.app.current_revision() == HEAD
 
 
 # -- users -------------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""The app store's tables: people who use cxloop, settings they edit, and the audit trail.
+"""The app store's tables: people who use cxloop, settings they edit, the audit trail, and
+the records of closing the loop (cases and their notes, improvement actions, promoter
+invitations).
 
 Every table follows one pattern so later ones (cases, actions, coaching records) fit in:
 
@@ -18,7 +20,7 @@ checks that the migrated database and these classes agree.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -26,10 +28,12 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Enum,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
+    Text,
     func,
     true,
 )
@@ -214,3 +218,125 @@ class AuditEvent(Base):
             f"AuditEvent({self.entity}/{self.entity_id} {self.action} by {self.actor!r} "
             f"at {self.at.isoformat() if self.at else None})"
         )
+
+
+def _enum(kind: type[enum.StrEnum], name: str) -> Enum:
+    """A string column limited to the values of ``kind`` (a CHECK constraint on every backend)."""
+    return Enum(kind, name=name, native_enum=False, create_constraint=True, length=32,
+                values_callable=lambda values: [v.value for v in values],
+                validate_strings=True)  # fmt: skip
+
+
+class CaseStatus(enum.StrEnum):
+    """Where a case stands: open -> contacted -> resolved, or unable to reach."""
+
+    open = "open"
+    contacted = "contacted"
+    resolved = "resolved"
+    unable_to_reach = "unable_to_reach"
+
+
+class Case(VersionedMixin, TimestampMixin, Base):
+    """Follow-up of one survey response that met a rule (the inner loop).
+
+    Opened by ``cxloop cases sync`` from the rules in cxloop.toml: ``rule`` names the rule
+    and ``reason`` says why in words. ``owner`` is the username (or employee id) of the
+    person who must act; ``due_at`` follows the rule's SLA. Every change is versioned and
+    written to the audit trail.
+    """
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index(None, "team_id", "status"),
+        Index(None, "customer_id"),
+        Index(None, "owner", "status"),
+        Index(None, "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[str] = mapped_column(String(128), unique=True)
+    customer_id: Mapped[str | None] = mapped_column(String(128))
+    agent_id: Mapped[str | None] = mapped_column(String(128))
+    team_id: Mapped[str | None] = mapped_column(String(128))
+    rule: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(500))
+    priority: Mapped[str] = mapped_column(String(16))
+    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus, "case_status"))
+    owner: Mapped[str | None] = mapped_column(String(128))
+    responded_at: Mapped[datetime]
+    opened_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    first_contact_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    resolution_code: Mapped[str | None] = mapped_column(String(64))
+    root_cause_theme: Mapped[str | None] = mapped_column(String(200))
+    issue_fixed: Mapped[bool | None]
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalated_at: Mapped[datetime | None]
+    details: Mapped[dict[str, Any] | None] = mapped_column()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The case as plain values (for the audit trail, JSON output and the API)."""
+        out: dict[str, Any] = {}
+        for column in self.__table__.columns:
+            value = getattr(self, column.key)
+            out[column.key] = value.isoformat() if isinstance(value, datetime) else (
+                str(value) if isinstance(value, enum.Enum) else value)  # fmt: skip
+        return out
+
+    def __repr__(self) -> str:
+        return f"Case(id={self.id}, response={self.response_id!r}, status={str(self.status)!r})"
+
+
+class CaseNote(TimestampMixin, Base):
+    """A note on a case: what was said or done, by whom, when."""
+
+    __tablename__ = "case_notes"
+    __table_args__ = (Index(None, "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    author: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class ActionStatus(enum.StrEnum):
+    """Where an improvement action stands."""
+
+    planned = "planned"
+    in_progress = "in_progress"
+    done = "done"
+    dropped = "dropped"
+
+
+class Action(VersionedMixin, TimestampMixin, Base):
+    """An improvement initiative tied to themes: the "we did" of "you said, we did"."""
+
+    __tablename__ = "actions"
+    __table_args__ = (Index(None, "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    themes: Mapped[list[str]] = mapped_column(JsonDocument)
+    owner: Mapped[str] = mapped_column(String(128))
+    started_on: Mapped[date]
+    status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus, "action_status"))
+    expected_effect: Mapped[str | None] = mapped_column(Text)
+    audience: Mapped[str] = mapped_column(String(32), default="everyone", server_default="everyone")
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class Invitation(TimestampMixin, Base):
+    """An invitation sent to a promoter (referral or testimonial), so nobody is asked twice
+    too soon."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (Index(None, "customer_id", "invited_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))
+    response_id: Mapped[str | None] = mapped_column(String(128))
+    invited_at: Mapped[datetime]
+    invited_by: Mapped[str] = mapped_column(String(64))
