@@ -132,9 +132,9 @@ def markdown(data: dict) -> list[str]:
     return [*lines, ""]
 
 
-def update_results(path: Path, data: dict) -> str:
-    """Replace (or add) this section of an existing RESULTS.md, keeping the rest."""
-    new = markdown(data)
+def update_results(path: Path, new: list[str]) -> str:
+    """Replace (or add) one section (``new``: its lines, heading first) of an existing
+    RESULTS.md, keeping the rest."""
     lines = path.read_text().splitlines() if path.exists() else ["# Benchmark results", ""]
     if new[0] in lines:
         start = lines.index(new[0])

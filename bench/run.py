@@ -355,6 +355,10 @@ def write_results(previous: dict) -> str:
     ]
     if previous.get("insights"):
         lines += insights.markdown(previous["insights"])
+    if previous.get("cases"):
+        import cases
+
+        lines += cases.markdown(previous["cases"])
     if text:
         lines += text_sections(text)
     text = "\n".join(lines)
@@ -369,10 +373,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", help="run one part", choices=[
-        "ingest", "queries", "text", "tagging", "sentiment", "insights"])  # fmt: skip
+        "ingest", "queries", "text", "tagging", "sentiment", "insights", "cases"])  # fmt: skip
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
-    if args.only != "insights":
+    if args.only not in ("insights", "cases"):
         ensure_data()
     last = HERE / "data" / "last.json"
     previous = json.loads(last.read_text()) if last.exists() else {}
@@ -403,7 +407,20 @@ def main() -> None:
         previous["insights"] = insights.run(args.rounds)
         last.write_text(json.dumps(previous, default=str))
         if "ingest" not in previous:  # only this part was ever run here: splice it in
-            print(insights.update_results(HERE / "RESULTS.md", previous["insights"]))
+            print(
+                insights.update_results(
+                    HERE / "RESULTS.md", insights.markdown(previous["insights"])
+                )
+            )
+            return
+    if args.only in (None, "cases"):
+        import cases
+        import insights
+
+        previous["cases"] = cases.run()
+        last.write_text(json.dumps(previous, default=str))
+        if "ingest" not in previous:
+            print(insights.update_results(HERE / "RESULTS.md", cases.markdown(previous["cases"])))
             return
     print(write_results(previous))
 

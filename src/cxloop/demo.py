@@ -1,8 +1,8 @@
 """The demo workspace: simulate a company, ingest it like any customer's files, analyse it.
 
 ``build_demo`` goes through the same public ingest path a user's files take, then
-tags every comment with the default taxonomy, so the demo proves the pipeline end to
-end; ``summarise`` is the analysis printed at the end, with the insights' headlines.
+tags every comment with the default taxonomy and opens cases for the last month's
+responses that meet the case rules, so the demo proves the pipeline end to end; ``summarise`` is the analysis printed at the end, with the insights' headlines.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import insights, metrics
+from .act.cases_sync import SyncResult, sync_cases
 from .errors import MissingData
 from .ingest import IngestResult, ingest_file
 from .simulate import Simulation, build
@@ -35,6 +36,7 @@ class DemoResult:
     simulation: Simulation
     ingests: dict[str, IngestResult] = field(default_factory=dict)
     tagging: TagRun | None = None
+    cases: SyncResult | None = None
 
 
 def build_demo(
@@ -66,6 +68,10 @@ def build_demo(
     result.tagging = tag_workspace(
         ws, progress=(lambda done, total: tag_progress("themes", done, total)) if progress else None
     )
+    # the inner loop for the last month: a case for each response that meets a rule
+    ws.app.upgrade()
+    last_month = _last_response_day(ws).replace(day=1)
+    result.cases = sync_cases(ws, since=last_month)
     return result
 
 

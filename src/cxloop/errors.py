@@ -8,6 +8,8 @@ else that escapes is a bug.
     │   ├── WorkspaceNotFound     no cxloop.toml where one was expected
     │   └── WorkspaceExists       init over an existing workspace
     ├── SettingsError             cxloop.toml is invalid
+    ├── NotPermitted              beyond the actor's decision rights (cases)
+    ├── NotificationFailed        an e-mail or webhook could not be delivered
     ├── InputError                an input file cannot be used at all
     │   ├── InputUnreadable       missing, empty, undecodable or malformed file
     │   └── MappingError          the mapping file is invalid or does not fit the input
@@ -18,8 +20,9 @@ else that escapes is a bug.
     └── AnalysisError             an analysis cannot be computed
         ├── UnknownDimension      --by names no known dimension
         ├── MissingData           the data a metric needs was never loaded
-        └── UnknownMetric         a metric or theme that cxloop does not know
-            └── UnknownTarget     a root-cause target: no such theme, parent or segment
+        ├── UnknownMetric         a metric or theme that cxloop does not know
+        │   └── UnknownTarget     a root-cause target: no such theme, parent or segment
+        └── UnknownCustomer       a customer id not in the customers table
 """
 
 from __future__ import annotations
@@ -101,3 +104,16 @@ class UnknownMetric(AnalysisError):
 
 class UnknownTarget(UnknownMetric):
     """A root-cause target (``cxloop why``) that is no theme, parent theme or segment."""
+
+
+class UnknownCustomer(AnalysisError):
+    """A customer id that is not in the customers table (e.g. ``cxloop customer ID``)."""
+
+
+class NotPermitted(CxloopError):
+    """The actor's role does not have the decision right asked for (e.g. a refund above
+    their limit); nothing was changed."""
+
+
+class NotificationFailed(CxloopError):
+    """A notification (e-mail or webhook) could not be delivered."""

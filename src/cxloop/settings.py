@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import SettingsError
 
@@ -185,6 +192,149 @@ class InsightSettings(_Section):
     )
 
 
+class CaseRule(_Section):
+    """One rule that opens a case (``[[cases.rules]]``): every condition given must hold."""
+
+    name: str = Field(..., min_length=1, max_length=64, description="The rule's name.")
+    nps_min: int | None = Field(None, ge=0, le=10, description="Lowest NPS answer matched.")
+    nps_max: int | None = Field(None, ge=0, le=10, description="Highest NPS answer matched.")
+    themes: list[str] = Field(
+        default_factory=list, description="Comment themes; any one of them matches."
+    )
+    negative_only: bool = Field(
+        False, description="Themes count only where the comment raised them negatively."
+    )
+    channels: list[str] = Field(
+        default_factory=list, description="Response channels matched (empty: any)."
+    )
+    priority: str = Field("normal", description="Priority of the case (a key of sla_hours).")
+
+    @model_validator(mode="after")
+    def _has_a_condition(self) -> CaseRule:
+        if self.nps_min is None and self.nps_max is None and not self.themes and not self.channels:
+            raise ValueError(
+                f"rule {self.name!r} has no condition (nps_min/nps_max/themes/channels)"
+            )
+        if self.nps_min is not None and self.nps_max is not None and self.nps_min > self.nps_max:
+            raise ValueError(f"rule {self.name!r}: nps_min is above nps_max")
+        return self
+
+
+def _default_case_rules() -> list[CaseRule]:
+    return [
+        CaseRule(name="detractor", nps_min=0, nps_max=6, priority="normal"),
+        CaseRule(
+            name="unfair treatment or hardship",
+            themes=["unfair treatment", "financial difficulty", "complaint handling"],
+            negative_only=True,
+            priority="high",
+        ),
+    ]
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class CaseSettings(_Section):
+    queue_owner: str = Field(
+        "cx-queue",
+        min_length=1,
+        description="Owner of a case whose agent has no team leader or manager on record.",
+    )
+    working_days: list[str] = Field(
+        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"],
+        description="Days the SLA clock runs (mon..sun), in workspace.timezone.",
+    )
+    day_starts: str = Field("09:00", description="Start of the working day (HH:MM).")
+    day_ends: str = Field("17:00", description="End of the working day (HH:MM).")
+    holidays: list[str] = Field(
+        default_factory=list, description="Dates (YYYY-MM-DD) the SLA clock does not run."
+    )
+    sla_hours: dict[str, float] = Field(
+        default_factory=lambda: {"high": 4.0, "normal": 16.0, "low": 40.0},
+        description="Business hours to first contact, per priority, most urgent first "
+        "(16 = two 8-hour days).",
+    )
+    reminder_hours: float = Field(
+        2.0, ge=0, description="Remind the owner this many business hours before a case is due."
+    )
+    refund_limits: dict[str, float] = Field(
+        default_factory=lambda: {
+            "agent": 50.0,
+            "team_leader": 500.0,
+            "manager": 5000.0,
+            "head": 50000.0,
+        },
+        description="Decision rights: the largest refund each role may approve alone; "
+        "roles not listed may approve none.",
+    )
+    smtp_host: str = Field("", description="SMTP server for case e-mails; empty: no e-mail.")
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port.")
+    smtp_from: str = Field("cxloop@localhost", description="Sender address of case e-mails.")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_user: str = Field(
+        "", description="SMTP user name (the password comes from $CXLOOP_SMTP_PASSWORD)."
+    )
+    notify_email: str = Field(
+        "", description="Address for notifications whose owner has no e-mail on record."
+    )
+    webhook_url: str = Field(
+        "", description="URL that receives each notification as a JSON POST; empty: none."
+    )
+    rules: list[CaseRule] = Field(
+        default_factory=_default_case_rules,
+        description="Which responses open a case ([[cases.rules]]); the most urgent match wins.",
+    )
+
+    @field_validator("working_days")
+    @classmethod
+    def _known_days(cls, value: list[str]) -> list[str]:
+        days = [d.strip().lower()[:3] for d in value]
+        bad = [d for d in days if d not in _WEEKDAYS]
+        if bad or not days:
+            raise ValueError(f"working days must be some of {', '.join(_WEEKDAYS)}")
+        return days
+
+    @field_validator("day_starts", "day_ends")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        try:
+            hour, minute = (int(x) for x in value.split(":"))
+            assert 0 <= hour <= 24 and 0 <= minute < 60 and hour * 60 + minute <= 1440
+        except (ValueError, AssertionError):
+            raise ValueError(f"{value!r} is not a time of day (HH:MM)") from None
+        return f"{hour:02d}:{minute:02d}"
+
+    @field_validator("holidays")
+    @classmethod
+    def _dates(cls, value: list[str]) -> list[str]:
+        import datetime as _dt
+
+        for d in value:
+            try:
+                _dt.date.fromisoformat(d)
+            except ValueError:
+                raise ValueError(f"holiday {d!r} is not a date (YYYY-MM-DD)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CaseSettings:
+        if self.day_ends <= self.day_starts:
+            raise ValueError("day_ends must be after day_starts")
+        if not self.sla_hours or any(h <= 0 for h in self.sla_hours.values()):
+            raise ValueError("sla_hours needs at least one priority, each with hours > 0")
+        names = [r.name for r in self.rules]
+        if len(set(names)) != len(names):
+            raise ValueError("rule names must be unique")
+        for rule in self.rules:
+            if rule.priority not in self.sla_hours:
+                raise ValueError(
+                    f"rule {rule.name!r}: priority {rule.priority!r} is not in sla_hours "
+                    f"({', '.join(self.sla_hours)})"
+                )
+        return self
+
+
 class Settings(_Section):
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     stores: StoreSettings = Field(default_factory=StoreSettings)
@@ -192,6 +342,7 @@ class Settings(_Section):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     text: TextSettings = Field(default_factory=TextSettings)
     insights: InsightSettings = Field(default_factory=InsightSettings)
+    cases: CaseSettings = Field(default_factory=CaseSettings)
 
     @classmethod
     def load(cls, path: Path) -> Settings:
@@ -223,7 +374,7 @@ def describe() -> list[dict[str, Any]]:
             rows.append(
                 {
                     "key": f"{section}.{name}",
-                    "default": getattr(model, name),
+                    "default": plain_setting(getattr(model, name)),
                     "type": getattr(field.annotation, "__name__", str(field.annotation)),
                     "help": field.description or "",
                 }
@@ -237,11 +388,33 @@ def to_toml(settings: Settings) -> str:
     for section in Settings.model_fields:
         model = getattr(settings, section)
         lines.append(f"[{section}]")
+        tables = []  # lists of tables ([[section.key]]) come after the plain keys
         for name, field in type(model).model_fields.items():
+            value = getattr(model, name)
+            if isinstance(value, list) and value and isinstance(value[0], BaseModel):
+                tables.append((name, field, value))
+                continue
             lines.append(f"# {field.description}")
-            lines.append(f"{name} = {_toml_value(getattr(model, name))}")
+            lines.append(f"{name} = {_toml_value(value)}")
         lines.append("")
+        for name, field, items in tables:
+            lines.append(f"# {field.description}")
+            for item in items:
+                lines.append(f"[[{section}.{name}]]")
+                for key, v in item.model_dump().items():
+                    if v is not None:
+                        lines.append(f"{key} = {_toml_value(v)}")
+                lines.append("")
     return "\n".join(lines)
+
+
+def plain_setting(value: Any) -> Any:
+    """A setting's value as plain data (tables as dicts), for JSON and tables."""
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, list):
+        return [plain_setting(v) for v in value]
+    return value
 
 
 def _toml_value(value: Any) -> str:
@@ -251,6 +424,12 @@ def _toml_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return (
+            "{ "
+            + ", ".join(f"{_toml_value(k)} = {_toml_value(v)}" for k, v in value.items())
+            + " }"
+        )
     text = str(value)
     if "\\" in text and "'" not in text:
         return f"'{text}'"

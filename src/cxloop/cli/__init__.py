@@ -17,11 +17,14 @@ app = typer.Typer(
 )
 
 from . import (  # noqa: E402,F401  (register commands)
+    actions,
+    cases,
     demo,
     drivers,
     ingest,
     kpi_alignment,
     metrics,
+    outreach,
     people,
     stories,
     themes,

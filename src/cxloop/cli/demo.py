@@ -65,12 +65,22 @@ def demo(
             f"({t.per_second:,.0f} comments/s)",
             highlight=False,
         )
+    c = result.cases
+    if c is not None:
+        rules = ", ".join(f"{rule} {n:,}" for rule, n in c.by_rule.items())
+        console.print(
+            f"Opened {c.opened:,} cases for the last month's responses that meet a rule "
+            f"({rules}); see `cxloop cases list`",
+            highlight=False,
+        )
     print_summary(summarise(ws))
     console.print(
         f"\nDone in {time.perf_counter() - started:.1f} s. Planted truths: {ws.path / 'truth.json'}\n"
         f"Explore: cxloop metrics --by team --workspace {ws.path}   "
         f"cxloop kpis --by channel --workspace {ws.path}   "
-        f"cxloop themes summary --workspace {ws.path}"
+        f"cxloop themes summary --workspace {ws.path}   "
+        f"cxloop why detractors --workspace {ws.path}   "
+        f"cxloop cases metrics --workspace {ws.path}"
     )
     ws.close()
 

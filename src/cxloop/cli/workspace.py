@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..settings import describe
+from ..settings import describe, plain_setting
 from ..workspace import Workspace
 from . import app
 from .common import Format, FormatOption, WorkspaceOption, console, emit, handle_errors
@@ -47,5 +47,5 @@ def settings(
         ws = Workspace.open(workspace)
         for r in rows:
             section, key = r["key"].split(".")
-            r["value"] = getattr(getattr(ws.settings, section), key)
+            r["value"] = plain_setting(getattr(getattr(ws.settings, section), key))
     emit(rows, fmt, columns=[c for c in ("key", "value", "default", "help") if c in rows[0]])
