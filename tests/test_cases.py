@@ -268,8 +268,11 @@ def test_sync_on_the_small_demo_matches_the_rules_and_is_idempotent(copy_of_smal
                                         "complaint handling"]), t.sentiment == "negative")  # fmt: skip
         themed = set(con.to_pyarrow(themed.response_id).to_pylist())
         assert detractors and themed - detractors
+        demo_cases = {c.response_id for c in list_cases(ws)}  # the demo opened last month's
+        assert demo_cases and demo_cases < detractors | themed
         result = sync_cases(ws)
-        assert result.opened == len(detractors | themed)
+        assert result.opened == len(detractors | themed) - len(demo_cases)
+        assert result.already_open == len(demo_cases)
         cases = list_cases(ws)
         assert {c.response_id for c in cases} == detractors | themed
         assert {c.response_id for c in cases if c.priority == "high"} == themed
