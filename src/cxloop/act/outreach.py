@@ -161,7 +161,7 @@ def theme_outreach(
     themes = {t.lower(): t for t in find.known_themes(ws)}
     if theme.strip().lower() not in themes:
         raise MissingData(f"no comment is tagged {theme!r}; run `cxloop themes tag` or check "
-                          "the theme's name with `cxloop themes list`")  # fmt: skip
+                          "the theme's name with `cxloop themes summary`")  # fmt: skip
     name = themes[theme.strip().lower()]
     reasons = [r for r in find.known_reasons(ws) if r.lower() == name.lower()]
     complained, definition = _complaints(ws, since, until, reasons, [name], 0, lag_days)

@@ -248,7 +248,7 @@ def _metric(ws, metric: str, taxonomy=None) -> tuple[str, str | None]:
         name = metric[6:].strip()
         taxonomy = taxonomy or workspace_taxonomy(ws)
         if name not in taxonomy:
-            raise UnknownMetric(f"unknown theme {name!r}; see `cxloop themes list`")
+            raise UnknownMetric(f"unknown theme {name!r}; see `cxloop themes summary`")
         return taxonomy[name].polarity, name
     raise UnknownMetric(f"unknown metric {metric!r}; use nps, csat or theme:<name>")
 
