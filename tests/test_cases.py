@@ -52,7 +52,8 @@ from cxloop.errors import (
     SettingsError,
 )
 from cxloop.metrics.formulas import share_margin
-from cxloop.settings import Settings, to_toml
+from cxloop.settings import Settings
+from cxloop.settings_file import to_toml
 from cxloop.store.analytics import table_schemas
 
 UTC = dt.UTC

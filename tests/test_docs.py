@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from cxloop.cli import app
-from cxloop.settings import describe
+from cxloop.settings_file import describe
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,7 +15,8 @@ from functools import cached_property
 from pathlib import Path
 
 from .errors import WorkspaceExists, WorkspaceNotFound
-from .settings import Settings, to_toml
+from .settings import Settings
+from .settings_file import to_toml
 
 SETTINGS_FILE = "cxloop.toml"
 ANALYTICS_FILE = "analytics.duckdb"

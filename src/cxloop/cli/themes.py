@@ -156,7 +156,7 @@ def calibrate_command(
 
     Example: cxloop themes calibrate --input labelled.csv --labels-col themes --taxonomy themes.toml --workspace ws --save
     """
-    from ..settings import to_toml
+    from ..settings_file import to_toml
     from ..text.calibrate import calibrate, read_labelled
     from ..text.taxonomy import load_taxonomy
     from ..workspace import SETTINGS_FILE

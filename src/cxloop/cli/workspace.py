@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..settings import describe, plain_setting
+from ..settings_file import describe, plain_setting
 from ..workspace import Workspace
 from . import app
 from .common import Format, FormatOption, WorkspaceOption, console, emit, handle_errors
