@@ -22,8 +22,9 @@ from cxloop.errors import RecordConflict, RecordInvalid, StoreError
 from cxloop.store.app import AppStore, Base, Role, User, app_settings
 from cxloop.workspace import Workspace
 
-APP_TABLES = {"users", "settings", "audit_events", "cases", "case_notes", "actions", "invitations"}
-HEAD = "0002"  # the newest migration
+APP_TABLES = {"users", "settings", "audit_events", "cases", "case_notes", "actions", "invitations",
+              "coaching_sessions", "coaching_attendees", "checkins"}  # fmt: skip
+HEAD = "0003"  # the newest migration
 
 
 @pytest.fixture

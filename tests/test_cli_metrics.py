@@ -93,6 +93,23 @@ def test_small_groups_are_flagged_and_never_ranked(ws):
     assert by_team["Meadow"]["small_sample"] is True and by_team["Meadow"]["rank"] is None
 
 
+def test_answers_with_no_team_are_shown_but_never_ranked(ws, tmp_path):
+    toml = ws / "cxloop.toml"
+    toml.write_text(toml.read_text().replace("min_group_responses = 30", "min_group_responses = 5"))
+    rows = "response_id,responded_at,nps\n" + "".join(
+        f"n{i},2026-01-1{i} 09:00:00,10\n" for i in range(6)
+    )
+    (tmp_path / "unassigned.csv").write_text(rows)
+    assert invoke("ingest", "responses", tmp_path / "unassigned.csv", "-w", ws).exit_code == 0
+    out = json.loads(
+        invoke("metrics", "--by", "team", "--period", "all", "-w", ws, "-f", "json").stdout
+    )
+    by_team = {r["team"]: r for r in out}
+    # six promoters with no team: NPS 100 on enough answers, yet not a team to rank first
+    assert by_team[None]["nps"] == 100 and by_team[None]["small_sample"] is False
+    assert by_team[None]["rank"] is None and by_team["Harbour"]["rank"] == 1
+
+
 def test_metrics_filter_and_csv_is_formula_safe(ws):
     result = invoke(
         "metrics",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -124,7 +125,22 @@ def test_counts_get_one_band_per_value_and_words_read_well():
     assert adjective(180, "seconds") == "3-minute"
 
 
-def test_planted_wait_threshold_is_found_within_one_bin(small_demo):
+def test_planted_wait_threshold_is_found_within_one_bin(medium_demo):
+    # the medium demo has ~1,100 phone answers beyond 3 minutes: enough to place the cut
+    truth = medium_demo.truth["wait_threshold"]
+    with medium_demo.open() as ws:
+        phone = kpi_alignment(ws, "nps", ["wait"], channel=truth["channel"]).results[0]
+    t = phone.threshold
+    planted = truth["threshold_seconds"]
+    home = next(b for b in phone.curve if b.low < planted <= b.high)
+    assert t.shape == "threshold" and t.p_value < 0.05
+    assert abs(t.cut - planted) <= home.high - home.low, (t.cut, home)  # measured: 238 s
+    assert t.cut_low <= planted <= t.cut_high
+    assert t.change_low <= -truth["drop_points"] <= t.change_high and t.change_high < 0
+    assert "beyond 4 minutes" in phone.sentence
+
+
+def test_planted_wait_threshold_on_the_small_demo(small_demo):
     truth = small_demo.truth["wait_threshold"]
     ws = small_demo.open()
     report = kpi_alignment(ws)
@@ -133,10 +149,12 @@ def test_planted_wait_threshold_is_found_within_one_bin(small_demo):
     phone = by[("wait", truth["channel"])]
     t = phone.threshold
     planted = truth["threshold_seconds"]
-    home = next(b for b in phone.curve if b.low < planted <= b.high)
     assert t.shape == "threshold" and t.p_value < 0.05
-    assert abs(t.cut - planted) <= home.high - home.low, (t.cut, home)
-    assert t.change_low <= -truth["drop_points"] <= t.change_high and t.change_high < 0
+    # ~80 phone answers beyond 4 minutes: the cut wanders (measured 402 s, where the
+    # planted data itself falls: NPS 6 in 240-300 s, -35 in 300-600 s), but the
+    # bootstrap interval of the cut holds the planted 240 s
+    assert t.cut_low <= planted <= t.cut_high, (t.cut_low, t.cut, t.cut_high)
+    assert t.change_high < 0
     # every band carries its n and margin, and the bands add up to all answers
     assert sum(b.n for b in phone.curve) == phone.n and all(b.margin for b in phone.curve)
     # the chat queue had no threshold planted
@@ -148,7 +166,7 @@ def test_planted_wait_threshold_is_found_within_one_bin(small_demo):
         100 * truth["observed_gos_share"], abs=0.01
     )  # noqa: E501
     assert "20-second GOS target" in phone.sentence and "does not protect" in phone.sentence
-    assert "beyond 4 minutes" in phone.sentence
+    assert re.search(r"beyond [0-9.]+ minutes", phone.sentence), phone.sentence
     # resolution matters, in the right direction; driver shares sum to one
     assert by[("fcr", None)].threshold.change > 0 and by[("resolved", None)].direction == "positive"
     shares = {r.kpi: r.driver_share for r in report.results}
@@ -160,11 +178,11 @@ def test_planted_wait_threshold_is_found_within_one_bin(small_demo):
 def test_fcr_repeat_matches_the_contact_centre_definition(small_demo):
     """FCR's repeat contact is checked for surveyed contacts only; it must agree with the
     window over all contacts that contact_centre_kpis uses."""
-    from cxloop.metrics.contact_centre import _with_repeat_flag
+    from cxloop.metrics.contact_centre import with_repeat_flag
 
     ws = small_demo.open()
     days = ws.settings.metrics.fcr_repeat_days
-    i = _with_repeat_flag(ws.analytics.table("interactions"), days)
+    i = with_repeat_flag(ws.analytics.table("interactions"), days)
     r = ws.analytics.table("responses")
     r = r.filter(r.nps.notnull() & r.interaction_id.notnull())
     j = r.inner_join(i, r.interaction_id == i.interaction_id)

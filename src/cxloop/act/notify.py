@@ -1,5 +1,5 @@
-"""Notifications about cases (reminders before a case is due, escalations), through
-pluggable channels.
+"""Notifications about cases (reminders before a case is due, escalations) and other records
+(e.g. coaching follow-ups, ``record="coaching_session"``), through pluggable channels.
 
 A channel is anything with a ``name`` and ``send(notification)``; two ship:
 
@@ -30,15 +30,27 @@ PASSWORD_ENV = "CXLOOP_SMTP_PASSWORD"
 
 @dataclass
 class Notification:
-    """One message about one case, for one person."""
+    """One message about one record (a case unless ``record`` says otherwise), for one person.
 
-    kind: str  # "reminder" or "escalation"
-    case_id: int
+    For a case, ``case_id`` and ``case`` describe it; for any other record, ``record``
+    names its kind, ``record_id`` its id and ``details`` its values (``case_id`` is None).
+    """
+
+    kind: str  # "reminder", "escalation", "overdue"...
+    case_id: int | None
     recipient: str  # owner: a username, employee id or queue
     email: str | None
     subject: str
     text: str
     case: dict[str, Any] = field(default_factory=dict)
+    record: str = "case"
+    record_id: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def about(self) -> str:
+        """The record in words, e.g. "case 7" or "coaching_session 12"."""
+        return f"{self.record} {self.record_id if self.record_id is not None else self.case_id}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -123,5 +135,5 @@ def deliver(notifications: list[Notification], channels: list[Channel]) -> tuple
             try:
                 sent += bool(channel.send(n))
             except NotificationFailed as e:
-                failures.append(f"case {n.case_id} ({channel.name}): {e}")
+                failures.append(f"{n.about} ({channel.name}): {e}")
     return sent, failures

@@ -19,6 +19,9 @@ app = typer.Typer(
 from . import (  # noqa: E402,F401  (register commands)
     actions,
     cases,
+    coach,
+    coach_effect,
+    coach_plans,
     demo,
     drivers,
     ingest,

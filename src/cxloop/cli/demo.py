@@ -73,6 +73,13 @@ def demo(
             f"({rules}); see `cxloop cases list`",
             highlight=False,
         )
+    k = result.coaching
+    if k is not None:
+        console.print(
+            f"Imported {k.added:,} coaching sessions ({k.linked:,} follow-ups linked); see "
+            "`cxloop coach sessions`",
+            highlight=False,
+        )
     print_summary(summarise(ws))
     console.print(
         f"\nDone in {time.perf_counter() - started:.1f} s. Planted truths: {ws.path / 'truth.json'}\n"
@@ -150,7 +157,8 @@ def print_insights(i: dict) -> None:
              ("drivers", i["fix_first"]), ("kpi-alignment", i["wait"]),
              ("scores --flags", f"{i['needs_support']} agent(s) need support on a theme in "
               "their comments."),
-             ("linkage --drops", i["engagement_drop"])]  # fmt: skip
+             ("linkage --drops", i["engagement_drop"]),
+             ("coach effect", i.get("coaching"))]  # fmt: skip
     for command, sentence in lines:
         if sentence:
             label = f"cxloop {command}" if command else ""

@@ -114,7 +114,7 @@ def channel_gaps(ws, since: dt.date | None = None, until: dt.date | None = None)
     counts = _survey_counts(ws, since, until)
     if len(counts) < 2:
         raise MissingData("channel consistency needs survey answers from at least two channels")
-    comments, mentions = _theme_counts(ws, since, until)
+    comments, mentions = theme_counts(ws, since, until)
     total = {k: sum(c[k] for c in counts.values()) for k in next(iter(counts.values()))}
     scores, gaps = [], []
     for ch, c in sorted(counts.items()):
@@ -192,7 +192,7 @@ def _survey_counts(ws, since, until) -> dict[str, dict[str, int]]:
     return {r["channel"]: {k: int(r[k] or 0) for k in _COUNTS} for r in rows}
 
 
-def _theme_counts(ws, since, until) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+def theme_counts(ws, since, until) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
     """Tagged comments per channel, and per theme the comments mentioning it per channel."""
     if ws.analytics.count("comment_tags") == 0:
         return {}, {}

@@ -112,7 +112,7 @@ def fair_scores(
         counts = _survey_counts(ws, metric, level, since, until)
     else:
         require_tags(ws)
-        counts = _theme_counts(ws, [theme], level, since, until)[theme]
+        counts = person_theme_counts(ws, [theme], level, since, until)[theme]
     level_ = ws.settings.insights.support_level
     out = _score(ws, counts, metric, level, polarity, level_)
     if team is not None:
@@ -138,9 +138,9 @@ def support_flags(
         raise AnalysisError("no themes to check: set insights.agent_themes")
     taxonomy = workspace_taxonomy(ws)
     polarities = {t: _metric(ws, f"theme:{t}", taxonomy)[0] for t in names}
-    people = _names(ws)
+    people = agent_names(ws)
     level_ = ws.settings.insights.support_level
-    counts = _theme_counts(ws, names, "agent", since, until)
+    counts = person_theme_counts(ws, names, "agent", since, until)
     flags = []
     for t in names:
         scored = _score(ws, counts[t], f"theme:{t}", "agent", polarities[t], level_, people)
@@ -179,7 +179,7 @@ def _score(
         raw = c.k / np.maximum(n, 1)
     worse_if_high = polarity == "negative"
     better_if_high = polarity == "positive"
-    names = (people if people is not None else _names(ws)) if level == "agent" else {}
+    names = (people if people is not None else agent_names(ws)) if level == "agent" else {}
     out = []
     for i, pid in enumerate(c.ids):
         above, below = fit.low[i] > centre[i] + 1e-12, fit.high[i] < centre[i] - 1e-12
@@ -271,7 +271,7 @@ def _survey_counts(ws, metric: str, level: str, since, until) -> _Counts:
     return _collect(ws.analytics.con.to_pyarrow(g).to_pylist(), level)
 
 
-def _theme_counts(ws, themes: list[str], level: str, since, until) -> dict[str, _Counts]:
+def person_theme_counts(ws, themes: list[str], level: str, since, until) -> dict[str, _Counts]:
     """Per person: tagged comments, and comments carrying each theme (or a child of it)."""
     key = _KEY[level]
     r = _window(ws, since, until)
@@ -313,7 +313,7 @@ def _collect(rows: list[dict], level: str) -> _Counts:
     return _Counts(ids, team, arr[:, 0], arr[:, 1], arr[:, 2])
 
 
-def _names(ws) -> dict[str, str]:
+def agent_names(ws) -> dict[str, str]:
     e = ws.analytics.table("employees")
     rows = ws.analytics.con.to_pyarrow(e.select("employee_id", "name")).to_pylist()
     return {r["employee_id"]: r["name"] for r in rows if r["name"]}

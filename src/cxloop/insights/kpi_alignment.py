@@ -148,7 +148,7 @@ def _outcome(ws, outcome: str) -> tuple[ibis.Table, Measure]:
     return r, Measure.mean(range(0, 11), f"The mean {name} rating", f"mean {name} rating")
 
 
-def _kpi_value(key: str, i: ibis.Table, queued: list[str], target: float) -> ibis.Value:
+def kpi_value(key: str, i: ibis.Table, queued: list[str], target: float) -> ibis.Value:
     answered = i.answered.fill_null(False)
     none = ibis.null()
     in_queue = i.channel.isin(queued) & answered & i.wait_seconds.notnull()
@@ -203,7 +203,7 @@ def _resolve_kpis(ws, kpis: Sequence[str] | str | None) -> list[Kpi]:
 def _repeated(i: ibis.Table, r: ibis.Table, days: int) -> ibis.Table:
     """Ids (``rep``) of the surveyed contacts followed by another contact of the same
     customer within ``days``: the repeat of the FCR definition (PRODUCT.md), with ties at
-    the same second ordered by interaction_id as in ``contact_centre._with_repeat_flag``.
+    the same second ordered by interaction_id as in ``contact_centre.with_repeat_flag``.
     Only surveyed contacts are checked, which is far cheaper than a window over all."""
     asked = r.select(sid="iid").distinct()
     a = i.inner_join(asked, i.interaction_id == asked.sid)
@@ -291,7 +291,7 @@ def kpi_alignment(
         rep = _repeated(i, r, cfg.fcr_repeat_days)
         i = i.left_join(rep, i.interaction_id == rep.rep)
         i = i.mutate(repeated=i.rep.notnull())
-    values = {k.key: _kpi_value(k.key, i, queued, cfg.gos_target_seconds) for k in chosen}
+    values = {k.key: kpi_value(k.key, i, queued, cfg.gos_target_seconds) for k in chosen}
     i = i.select(iid=i.interaction_id, ch=i.channel, **values)
     j = r.inner_join(i, "iid")
     if channel:

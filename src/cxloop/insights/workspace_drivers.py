@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 
 from ..errors import AnalysisError, MissingData
 from ..metrics import dimensions as dims
-from ..metrics.contact_centre import _with_repeat_flag
+from ..metrics.contact_centre import with_repeat_flag
 from ..metrics.formulas import DETRACTOR_MAX, PROMOTER_MIN
 from ..model import RESPONSES
 from .drivers import METHODS, key_drivers
@@ -182,7 +182,7 @@ def _operations(ws, ids, where) -> dict[str, tuple[str, np.ndarray]]:
     store = ws.analytics
     if store.count("interactions") == 0:
         return {}
-    contacts = _with_repeat_flag(store.table("interactions"), ws.settings.metrics.fcr_repeat_days)
+    contacts = with_repeat_flag(store.table("interactions"), ws.settings.metrics.fcr_repeat_days)
     r = store.table("responses").select("response_id", "interaction_id")
     r = r.filter(r.response_id.isin(ibis.memtable(pa.table({"response_id": ids})).response_id))
     j = r.inner_join(contacts, "interaction_id")

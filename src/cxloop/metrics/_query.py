@@ -71,16 +71,19 @@ def rank_within_period(
 ) -> None:
     """Add ``rank`` (1 = best ``score``) among groups of the same period that are not small.
 
-    Small groups are never ranked (PRODUCT.md, Small groups): their rank is None.
+    Small groups are never ranked (PRODUCT.md, Small groups): their rank is None. Nor is
+    the bucket of answers with no group (no team, say): it is not a group of people.
     """
-    if not [k for k in key_names if k != "period"]:
+    groups = [k for k in key_names if k != "period"]
+    if not groups:
         for r in out:
             r["rank"] = None
         return
     by_period: dict[Any, list[dict[str, Any]]] = {}
     for r in out:
         r["rank"] = None
-        if not r.get(small) and r.get(score) is not None:
+        unattributed = any(r.get(k) is None for k in groups)
+        if not r.get(small) and r.get(score) is not None and not unattributed:
             by_period.setdefault(r.get("period"), []).append(r)
     for group in by_period.values():
         group.sort(key=lambda r: r[score], reverse=True)

@@ -46,7 +46,7 @@ COLUMNS = (
 )
 
 
-def _with_repeat_flag(t: ibis.Table, repeat_days: int) -> ibis.Table:
+def with_repeat_flag(t: ibis.Table, repeat_days: int) -> ibis.Table:
     """Mark contacts followed by another contact of the same customer within N days."""
     # interaction_id breaks ties, so two contacts at the same second give one answer
     w = ibis.window(group_by=t.customer_id, order_by=[t.started_at, t.interaction_id])
@@ -67,7 +67,7 @@ def contact_centre_kpis(
     """GOS, ASA, abandonment, AHT, transfer rate and FCR per group and period."""
     require(ws, "grade_of_service")
     cfg = ws.settings.metrics
-    base = _with_repeat_flag(ws.analytics.table("interactions"), cfg.fcr_repeat_days)
+    base = with_repeat_flag(ws.analytics.table("interactions"), cfg.fcr_repeat_days)
     t, keys, key_names = grouped(
         ws, "interactions", "started_at", by, period, since, until, where, table=base
     )

@@ -117,6 +117,7 @@ def build(
         "pii": truth.pii(comments, ids.responses),
         "comments": truth.comment_stats(comments, r),
         "engagement_link": truth.engagement_link(r, people, org),
+        "agent_skill": truth.agent_skill(org),
         "files": {name: p.name for name, p in {**written, **extra}.items()},
     }
     data = truth.assemble(size, seed, plan, parts, counts)

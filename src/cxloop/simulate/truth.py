@@ -240,6 +240,16 @@ def agents(r: Responses, c: Comments, org: Org, plan: Plan) -> tuple[list, list,
     return weak, praise, coaching
 
 
+def agent_skill(org: Org) -> dict:
+    """Each agent's planted skill: it raises the odds that a contact is resolved (and so
+    FCR and NPS), so an agent's FCR gap to their team is a real difference, not noise."""
+    agents = np.flatnonzero(np.array(org.role) == "agent").tolist()
+    return {
+        "effect": "logit(resolved) rises 1.1 per unit of skill; skill ~ Normal(0, 0.35)",
+        "agents": {org.ids[e]: round(float(org.skill[e]), 3) for e in agents},
+    }
+
+
 def pii(c: Comments, response_ids: pa.Array) -> dict:
     kinds = [k for k in c.pii if k]
     rows = [i for i, k in zip(c.rows.tolist(), c.pii, strict=True) if k]

@@ -42,8 +42,8 @@ import numpy as np
 
 CLASSES = ("negative", "neutral", "positive")
 HEAD_PATH = Path(__file__).with_name("sentiment_head.npz")
-NEGATIVE_BELOW = -0.36
-POSITIVE_ABOVE = 0.34
+NEGATIVE_BELOW = -0.32
+POSITIVE_ABOVE = 0.32
 
 
 def scores_from_probabilities(p: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The app store's tables: people who use cxloop, settings they edit, the audit trail, and
 the records of closing the loop (cases and their notes, improvement actions, promoter
-invitations).
+invitations) and of coaching (sessions, their attendees, 1:1 check-ins).
 
 Every table follows one pattern so later ones (cases, actions, coaching records) fit in:
 
@@ -340,3 +340,59 @@ class Invitation(TimestampMixin, Base):
     response_id: Mapped[str | None] = mapped_column(String(128))
     invited_at: Mapped[datetime]
     invited_by: Mapped[str] = mapped_column(String(64))
+
+
+class SessionKind(enum.StrEnum):
+    """A coaching session with one agent, or a workshop with several."""
+
+    one_to_one, workshop = "one_to_one", "workshop"
+
+
+class CoachingSession(VersionedMixin, TimestampMixin, Base):
+    """A 1:1 or a workshop: who coached (``leader_id``: employee id, else username), when,
+    on which focus areas (canonical names, :mod:`cxloop.coach.focus`), what was agreed and
+    when to follow it up. Agents are in ``coaching_attendees``; a follow-up names the
+    session it follows (``follow_up_of``); ``external_key`` makes an import idempotent."""
+
+    __tablename__ = "coaching_sessions"
+    __table_args__ = (Index(None, "leader_id", "held_on"), Index(None, "held_on"),
+                      Index(None, "follow_up_on"))  # fmt: skip
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[SessionKind] = mapped_column(_enum(SessionKind, "session_kind"))
+    leader_id: Mapped[str] = mapped_column(String(128))
+    held_on: Mapped[date]
+    programme: Mapped[str | None] = mapped_column(String(200))
+    focus_areas: Mapped[list[str]] = mapped_column(JsonDocument)
+    agreed_actions: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)  # restricted like check-in notes
+    follow_up_on: Mapped[date | None]
+    follow_up_of: Mapped[int | None] = mapped_column(ForeignKey("coaching_sessions.id",
+                                                                ondelete="SET NULL"))  # fmt: skip
+    followed_up_on: Mapped[date | None]
+    reminded_at: Mapped[datetime | None]  # when the leader was reminded (once)
+    overdue_notified_at: Mapped[datetime | None]  # when the leader's manager was told (once)
+    source: Mapped[str] = mapped_column(String(16), default="cxloop", server_default="cxloop")
+    external_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class CoachingAttendee(Base):
+    """One agent at one coaching session."""
+
+    __tablename__, __table_args__ = "coaching_attendees", (Index(None, "employee_id"),)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("coaching_sessions.id", ondelete="CASCADE"), primary_key=True)  # fmt: skip
+    employee_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+
+
+class Checkin(TimestampMixin, Base):
+    """A 1:1 check-in note; readable by the employee, their leader and the leader's manager."""
+
+    __tablename__, __table_args__ = "checkins", (Index(None, "employee_id", "held_on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[str] = mapped_column(String(128))
+    leader_id: Mapped[str | None] = mapped_column(String(128))
+    held_on: Mapped[date]
+    notes: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
