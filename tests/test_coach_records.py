@@ -133,7 +133,7 @@ def test_migration_0003_goes_up_and_down(app_store_url):
     with AppStore(app_store_url) as store:
         store.upgrade("0002")
         assert not coaching & set(inspect(store.engine).get_table_names())
-        store.upgrade()
+        store.upgrade("0003")
         assert store.current_revision() == "0003"
         assert coaching <= set(inspect(store.engine).get_table_names())
         store.downgrade("0002")
