@@ -232,3 +232,65 @@ def small_demo_on_postgres(small_demo, tmp_path_factory):
 
 
 # ============================================================================= end of insights
+
+
+# =============================================================================================
+# Notifications (cases, coaching follow-ups): a real local webhook receiver and a real
+# local SMTP server (aiosmtpd), each yielding its address and what it received.
+# =============================================================================================
+import json as _notify_json  # noqa: E402
+import socket as _notify_socket  # noqa: E402
+import threading as _notify_threading  # noqa: E402
+from http.server import BaseHTTPRequestHandler as _Handler  # noqa: E402
+from http.server import HTTPServer as _HTTPServer  # noqa: E402
+
+
+class _Hook(_Handler):
+    received: list = []
+
+    def do_POST(self):  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append(_notify_json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):  # quiet
+        pass
+
+
+@pytest.fixture
+def webhook():
+    """(url, received JSON bodies) of a webhook receiver on loopback."""
+    _Hook.received = []
+    server = _HTTPServer(("127.0.0.1", 0), _Hook)
+    thread = _notify_threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook", _Hook.received
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def smtp_server():
+    """(port, [(recipients, message text)]) of an SMTP server on loopback."""
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
+            return "250 OK"
+
+    with _notify_socket.socket() as probe:  # a free port (aiosmtpd's readiness check needs one)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, inbox.messages
+    controller.stop()
+
+
+# ======================================================================= end of notifications

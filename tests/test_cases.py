@@ -23,7 +23,6 @@ import json
 import shutil
 import threading
 import tomllib
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pyarrow as pa
 import pytest
@@ -469,54 +468,6 @@ def test_an_open_case_not_yet_due_is_left_out_of_the_sla_share(tiny):
 
 
 # -- escalation and notifications -------------------------------------------------------------
-class _Hook(BaseHTTPRequestHandler):
-    received: list = []
-
-    def do_POST(self):  # noqa: N802
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append(json.loads(body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args):  # quiet
-        pass
-
-
-@pytest.fixture
-def webhook():
-    _Hook.received = []
-    server = HTTPServer(("127.0.0.1", 0), _Hook)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook", _Hook.received
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def smtp_server():
-    from aiosmtpd.controller import Controller
-
-    class Inbox:
-        def __init__(self):
-            self.messages = []
-
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802
-            self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
-            return "250 OK"
-
-    import socket
-
-    with socket.socket() as probe:  # a free port (aiosmtpd's readiness check needs a real one)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, inbox.messages
-    controller.stop()
-
-
 def test_overdue_cases_escalate_with_email_and_webhook(_tiny_template, tmp_path, webhook,
                                                        smtp_server):  # fmt: skip
     url, posted = webhook

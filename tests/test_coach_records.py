@@ -25,7 +25,6 @@ import datetime as dt
 import json
 import shutil
 import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pyarrow as pa
 import pytest
@@ -289,54 +288,6 @@ def test_overdue_follow_ups_are_visible_to_the_leaders_manager(tiny):
 
 
 # -- reminders ---------------------------------------------------------------------------------
-class _Hook(BaseHTTPRequestHandler):
-    received: list = []
-
-    def do_POST(self):  # noqa: N802
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append(json.loads(body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args):  # quiet
-        pass
-
-
-@pytest.fixture
-def webhook():
-    _Hook.received = []
-    server = HTTPServer(("127.0.0.1", 0), _Hook)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook", _Hook.received
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def smtp_server():
-    import socket
-
-    from aiosmtpd.controller import Controller
-
-    class Inbox:
-        def __init__(self):
-            self.messages = []
-
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802
-            self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, inbox.messages
-    controller.stop()
-
-
 def test_reminder_to_the_leader_then_overdue_notice_to_their_manager_once_each(
     _template, tmp_path, webhook, smtp_server
 ):
