@@ -21,6 +21,11 @@ $(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
 
 demo: $(VENV)/.installed
 	$(BIN)/cxloop demo --workspace $(DEMO) --size $(SIZE) --seed 7 --force
+	$(BIN)/cxloop serve --workspace $(DEMO)
+
+# the web app on an existing demo (or WS=path), without rebuilding it
+serve: $(VENV)/.installed
+	$(BIN)/cxloop serve --workspace $(or $(WS),$(DEMO))
 
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest -q

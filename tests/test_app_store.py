@@ -24,7 +24,7 @@ from cxloop.workspace import Workspace
 
 APP_TABLES = {"users", "settings", "audit_events", "cases", "case_notes", "actions", "invitations",
               "coaching_sessions", "coaching_attendees", "checkins"}  # fmt: skip
-HEAD = "0003"  # the newest migration
+HEAD = "0004"  # the newest migration
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import ibis
 from sqlalchemy import select
 
 from . import insights, metrics
@@ -25,7 +26,8 @@ from .coach.importer import ImportResult, import_sessions
 from .errors import MissingData
 from .ingest import IngestResult, ingest_file
 from .simulate import Simulation, build
-from .store.app.models import CoachingSession
+from .store.app.models import CoachingSession, Role
+from .store.app.passwords import hash_password
 from .text.summary import theme_summary
 from .text.workspace_tags import TagRun, tag_workspace
 from .workspace import Workspace
@@ -37,6 +39,18 @@ SIZES = ("small", "medium", "large")
 Progress = Callable[[str, float], None]
 
 
+@dataclass(frozen=True)
+class DemoLogin:
+    """A web sign-in of the demo: username, password, role and the employee it is."""
+
+    username: str
+    password: str
+    role: str
+    employee_id: str | None
+    team_id: str | None
+    display_name: str
+
+
 @dataclass
 class DemoResult:
     workspace: Workspace
@@ -45,6 +59,7 @@ class DemoResult:
     tagging: TagRun | None = None
     cases: SyncResult | None = None
     coaching: ImportResult | None = None
+    logins: list[DemoLogin] = field(default_factory=list)
 
 
 def build_demo(
@@ -82,6 +97,8 @@ def build_demo(
     result.cases = sync_cases(ws, since=last_month)
     # the coaching history the team leaders kept: sessions, with their follow-ups linked
     result.coaching = import_sessions(ws, sim.extra_files["coaching"])
+    # one sign-in per role for the web app (after the cases, so their owners stay as built)
+    result.logins = add_demo_logins(ws)
     return result
 
 
@@ -178,3 +195,48 @@ def _last_response_day(ws: Workspace) -> dt.date:
     t = ws.analytics.table("responses")
     value = ws.analytics.con.to_pyarrow(t.responded_at.max()).as_py()
     return (value or dt.datetime.now()).date()
+
+
+def add_demo_logins(ws: Workspace) -> list[DemoLogin]:
+    """One app-store user per role, password ``demo-<role>``: a current agent with the most
+    responses, that agent's team leader, the leader's manager and the head (each linked to
+    their employee); finance, people lead and admin have no employee in the simulated org."""
+    e = ws.analytics.table("employees")
+    current = e.filter(e.left_on.isnull())
+    people = ws.analytics.con.to_pyarrow(
+        current.select("employee_id", "name", "role", "team_id", "manager_id")
+    ).to_pylist()
+    by_id = {p["employee_id"]: p for p in people}
+    leader_of = {p["team_id"]: p for p in people if p["role"] == "team_leader" and p["team_id"]}
+    r = ws.analytics.table("responses")
+    busiest = ws.analytics.con.to_pyarrow(
+        r.group_by("agent_id").agg(n=r.count()).order_by([ibis.desc("n"), "agent_id"])
+    ).to_pylist()
+    agent = next(
+        by_id[row["agent_id"]]
+        for row in busiest
+        if row["agent_id"] in by_id
+        and by_id[row["agent_id"]]["role"] == "agent"
+        and by_id[row["agent_id"]]["team_id"] in leader_of
+    )
+    leader = leader_of[agent["team_id"]]
+    manager = by_id.get(leader["manager_id"] or "")
+    head = next((p for p in people if p["role"] == "head"), None)
+    chosen = {Role.agent: agent, Role.team_leader: leader, Role.manager: manager, Role.head: head}
+    logins = []
+    for role in Role:
+        person = chosen.get(role)
+        title = f"{role.value.replace('_', ' ').title()} (demo)"
+        login = DemoLogin(
+            username=role.value,
+            password=f"demo-{role.value}",
+            role=role.value,
+            employee_id=person["employee_id"] if person else None,
+            team_id=person["team_id"] if person else None,
+            display_name=person["name"] if person else title,
+        )
+        ws.app.add_user(username=login.username, display_name=login.display_name, role=role,
+                        employee_id=login.employee_id, team_id=login.team_id, actor="demo",
+                        password_hash=hash_password(login.password))  # fmt: skip
+        logins.append(login)
+    return logins

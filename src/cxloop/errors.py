@@ -9,6 +9,8 @@ else that escapes is a bug.
     │   └── WorkspaceExists       init over an existing workspace
     ├── SettingsError             cxloop.toml is invalid
     ├── NotPermitted              beyond the actor's decision rights (cases)
+    ├── NotSignedIn               no valid session or API token (web: 401)
+    ├── RateLimited               too many failed sign-ins for now (web: 429)
     ├── NotificationFailed        an e-mail or webhook could not be delivered
     ├── InputError                an input file cannot be used at all
     │   ├── InputUnreadable       missing, empty, undecodable or malformed file
@@ -117,3 +119,15 @@ class NotPermitted(CxloopError):
 
 class NotificationFailed(CxloopError):
     """A notification (e-mail or webhook) could not be delivered."""
+
+
+class NotSignedIn(CxloopError):
+    """No valid sign-in: no session cookie or API token, or one that expired or was revoked."""
+
+
+class RateLimited(CxloopError):
+    """Too many failed sign-ins for this username or address; ``retry_after`` is in seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message)

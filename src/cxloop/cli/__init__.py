@@ -32,6 +32,7 @@ from . import (  # noqa: E402,F401  (register commands)
     stories,
     themes,
     trends,
+    web,
     why,
     workspace,
 )

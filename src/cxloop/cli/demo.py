@@ -81,6 +81,7 @@ def demo(
             highlight=False,
         )
     print_summary(summarise(ws))
+    print_logins(result.logins)
     console.print(
         f"\nDone in {time.perf_counter() - started:.1f} s. Planted truths: {ws.path / 'truth.json'}\n"
         f"Explore: cxloop metrics --by team --workspace {ws.path}   "
@@ -163,3 +164,17 @@ def print_insights(i: dict) -> None:
         if sentence:
             label = f"cxloop {command}" if command else ""
             console.print(f"  [dim]{label:<22}[/] {escape(sentence)}", highlight=False)
+
+
+def print_logins(logins: list) -> None:
+    """The demo's web sign-ins, one per role (``cxloop serve`` prints them again)."""
+    if not logins:
+        return
+    table = Table(title="Web sign-ins (cxloop serve)", header_style="bold")
+    for c in ("username", "password", "role", "who"):
+        table.add_column(c)
+    for login in logins:
+        who = login.display_name + (f", {login.employee_id}" if login.employee_id else "")
+        who += f", team {login.team_id}" if login.team_id else ""
+        table.add_row(login.username, login.password, login.role, escape(who))
+    console.print(table)

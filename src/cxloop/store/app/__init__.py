@@ -28,7 +28,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ...errors import CxloopError
-from . import app_settings, audit, migrate, users
+from . import (
+    app_settings,
+    audit,
+    migrate,
+    models_web,  # noqa: F401  (sign-in tables join Base.metadata)
+    users,
+)
 from .engine import make_engine, parse_url, safe_url, translate
 from .models import AuditEvent, Base, Role, Setting, User
 
