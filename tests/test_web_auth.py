@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 from cxloop import Workspace
 from cxloop.cli import app as cli_app
 from cxloop.errors import RecordInvalid
-from cxloop.store.app.models import ApiToken, LoginAttempt, Role, User, WebSession, utcnow
+from cxloop.store.app.models import Role, User, utcnow
+from cxloop.store.app.models_web import ApiToken, LoginAttempt, WebSession
 from cxloop.store.app.passwords import hash_password, needs_rehash, verify_password
 from cxloop.web import create_app, tokens
 from cxloop.web.auth import BAD_SIGN_IN, change_password, sign_in

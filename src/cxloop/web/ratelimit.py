@@ -15,7 +15,8 @@ from sqlalchemy import delete, func, select
 
 from ..errors import RateLimited
 from ..store.app import AppStore
-from ..store.app.models import LoginAttempt, utcnow
+from ..store.app.models import utcnow
+from ..store.app.models_web import LoginAttempt
 
 MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 
 from ..store.app import AppStore
-from ..store.app.models import User, WebSession, utcnow
+from ..store.app.models import User, utcnow
+from ..store.app.models_web import WebSession
 
 COOKIE = "cxloop_session"
 IDLE = timedelta(hours=8)

@@ -20,7 +20,8 @@ from sqlalchemy import select
 
 from ..errors import NotSignedIn, RecordInvalid
 from ..store.app import AppStore, audit, checks
-from ..store.app.models import ApiToken, Role, User, utcnow
+from ..store.app.models import Role, User, utcnow
+from ..store.app.models_web import ApiToken
 from .sessions import token_hash
 
 PREFIX = "cxl_"
