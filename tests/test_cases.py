@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import threading
 import tomllib
 
-import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
@@ -53,7 +51,7 @@ from cxloop.errors import (
 from cxloop.metrics.formulas import share_margin
 from cxloop.settings import Settings
 from cxloop.settings_file import to_toml
-from cxloop.store.analytics import table_schemas
+from workspaces import insert_rows, open_copy
 
 UTC = dt.UTC
 
@@ -61,12 +59,6 @@ UTC = dt.UTC
 def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
     """A moment in November 2026, UTC."""
     return dt.datetime(2026, 11, day, hour, minute, tzinfo=UTC)
-
-
-def _insert(ws, name: str, rows: list[dict]) -> None:
-    schema = table_schemas()[name]
-    ws.analytics.insert(name, pa.table({f.name: [r.get(f.name) for r in rows] for f in schema},
-                                       schema=schema))  # fmt: skip
 
 
 EMPLOYEES = [
@@ -105,23 +97,14 @@ THEMES = [
 def _tiny_template(tmp_path_factory):
     path = tmp_path_factory.mktemp("cases") / "tiny"
     with Workspace.init(path) as ws:
-        _insert(ws, "employees", EMPLOYEES)
-        _insert(ws, "responses", RESPONSES)
-        _insert(ws, "comment_themes", THEMES)
+        insert_rows(ws, "employees", EMPLOYEES)
+        insert_rows(ws, "responses", RESPONSES)
+        insert_rows(ws, "comment_themes", THEMES)
     return path
 
 
 def _tiny(template, tmp_path, app_url: str | None = None, **cases_settings) -> Workspace:
-    path = tmp_path / "tiny"
-    shutil.copytree(template, path)
-    toml = path / "cxloop.toml"
-    text = toml.read_text()
-    if app_url:
-        text = text.replace('app_url = ""', f'app_url = "{app_url}"')
-    for key, value in cases_settings.items():
-        text = text.replace(f"\n{key} = ", f"\n{key} = {json.dumps(value)}\n# was: ", 1)
-    toml.write_text(text)
-    ws = Workspace.open(path)
+    ws = open_copy(template, tmp_path, app_url, **cases_settings)
     ws.app.add_user(username="lee", display_name="Lee", role="team_leader", employee_id="L1",
                     team_id="T1", email="lee@example.com", actor="admin")  # fmt: skip
     ws.app.add_user(username="ann", display_name="Ann", role="agent", employee_id="A1",

@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import threading
 
-import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
@@ -53,8 +51,8 @@ from cxloop.errors import (
     RecordInvalid,
     StoreError,
 )
-from cxloop.store.analytics import table_schemas
 from cxloop.store.app import AppStore
+from workspaces import insert_rows, open_copy
 
 D = dt.date
 EMPLOYEES = [
@@ -75,32 +73,17 @@ INGESTED_CHECKINS = [
 ]  # fmt: skip
 
 
-def _insert(ws, name: str, rows: list[dict]) -> None:
-    schema = table_schemas()[name]
-    ws.analytics.insert(name, pa.table({f.name: [r.get(f.name) for r in rows] for f in schema},
-                                       schema=schema))  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def _template(tmp_path_factory):
     path = tmp_path_factory.mktemp("coach") / "tiny"
     with Workspace.init(path) as ws:
-        _insert(ws, "employees", EMPLOYEES)
-        _insert(ws, "checkins", INGESTED_CHECKINS)
+        insert_rows(ws, "employees", EMPLOYEES)
+        insert_rows(ws, "checkins", INGESTED_CHECKINS)
     return path
 
 
 def _tiny(template, tmp_path, app_url: str | None = None, **cases_settings) -> Workspace:
-    path = tmp_path / "tiny"
-    shutil.copytree(template, path)
-    toml = path / "cxloop.toml"
-    text = toml.read_text()
-    if app_url:
-        text = text.replace('app_url = ""', f'app_url = "{app_url}"')
-    for key, value in cases_settings.items():
-        text = text.replace(f"\n{key} = ", f"\n{key} = {json.dumps(value)}\n# was: ", 1)
-    toml.write_text(text)
-    ws = Workspace.open(path)
+    ws = open_copy(template, tmp_path, app_url, **cases_settings)
     for username, role, eid, email in (("lee", "team_leader", "L1", "lee@example.com"),
                                        ("mo", "manager", "M1", "mo@example.com"),
                                        ("root", "admin", None, None),

@@ -29,6 +29,13 @@ else that escapes is a bug.
 
 from __future__ import annotations
 
+import pyarrow as pa
+
+#: pyarrow's errors when a column cannot be cast: a value it cannot parse (ArrowInvalid)
+#: or a cast between types it does not offer. Caught at the edge of ingest and analyses
+#: and turned into one-line messages naming the column.
+ARROW_CAST_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError)
+
 
 class CxloopError(Exception):
     """Root of every error cxloop raises on purpose."""

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import typer
 
-from ..errors import InputError
+from ..errors import ARROW_CAST_ERRORS, InputError
 from ..ingest.sources import read_source
 from ..insights.drivers import METHODS, key_drivers
 from ..insights.workspace_drivers import KINDS, workspace_drivers
@@ -44,7 +44,7 @@ def _numbers(path: Path, table: pa.Table, col: str, positive: str | None) -> np.
     values = pc.if_else(blank, None, values)
     try:
         return np.asarray(values.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    except ARROW_CAST_ERRORS:
         sample = next((v for v in values.to_pylist() if v is not None), "")
         raise InputError(
             f"{path}: column {col!r} is not numeric (for example {sample!r}); for a yes/no "

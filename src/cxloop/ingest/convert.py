@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..errors import ARROW_CAST_ERRORS
 from ..model import Entity, Field
 from . import timestamps, typed
 from .columns import RATING_PREFIX
@@ -172,7 +173,7 @@ def _convert(text, f: Field, ctx: Context, problems: Problems):
 def _integers(text, name: str, problems: Problems):
     try:
         return pc.cast(text, pa.int64())  # fast path: every value is a plain whole number
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    except ARROW_CAST_ERRORS:
         pass
     ok = pc.match_substring_regex(text, INTEGER)
     bad = pc.and_(pc.is_valid(text), pc.invert(ok))
@@ -187,7 +188,7 @@ def _floats(text, name: str, problems: Problems):
     try:
         values = pc.cast(text, pa.float64())
         ok = pc.match_substring_regex(text, NUMBER) if pc.any(pc.is_nan(values)).as_py() else None
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    except ARROW_CAST_ERRORS:
         ok = pc.match_substring_regex(text, NUMBER)
         values = pc.cast(pc.if_else(ok, text, pa.scalar(None, pa.string())), pa.float64())
     if ok is not None:

@@ -25,7 +25,7 @@ from functools import lru_cache
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import SettingsError
+from ..errors import ARROW_CAST_ERRORS, SettingsError
 
 EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 CARD = r"\b(?:\d[ -]?){12,18}\d\b"
@@ -138,7 +138,7 @@ def _check_pattern(i: int, pattern: str) -> None:
         raise SettingsError(f"{where}: not a valid regular expression: {e}") from None
     try:
         _re2_compiles(pattern)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+    except ARROW_CAST_ERRORS as e:
         raise SettingsError(
             f"{where}: {pattern!r} uses syntax the RE2 engine lacks "
             f"(look-arounds, back-references): {e}"

@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import MappingError
+from ..errors import ARROW_CAST_ERRORS, MappingError
 from .engine import ordered, positions, register
 
 #: A time of day followed by Z or a numeric offset: the value names its own instant.
@@ -82,7 +82,7 @@ def _arrow_iso(values, kind: str):
     target = pa.timestamp("us") if kind == "timestamp" else pa.date32()
     try:
         parsed = pc.cast(values, target)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    except ARROW_CAST_ERRORS:
         return None
     bounds = pc.min_max(parsed).as_py()
     if bounds["min"] is not None and not (

@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import AnalysisError, InputError
+from ..errors import ARROW_CAST_ERRORS, AnalysisError, InputError
 from ..metrics.formulas import DETRACTOR_MAX, PROMOTER_MIN
 from .kpi_alignment import Kpi, KpiAlignment, _analyse, _drivers
 from .kpi_verdict import sentence
@@ -32,7 +32,7 @@ def _numeric(col: pa.ChunkedArray, name: str) -> np.ndarray:
         col = pc.if_else(pc.equal(pc.utf8_trim_whitespace(col), ""), None, col)
     try:
         return np.asarray(col.cast(pa.float64()).to_numpy(zero_copy_only=False), float)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    except ARROW_CAST_ERRORS:
         raise InputError(f"column {name!r} is not numeric") from None
 
 
